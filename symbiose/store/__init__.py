@@ -1,0 +1,6 @@
+"""Storage adapter: SQLAlchemy tables, Alembic migrations, a unit of work."""
+
+from symbiose.store.db import get_engine, migrate
+from symbiose.store.uow import UnitOfWork
+
+__all__ = ["UnitOfWork", "get_engine", "migrate"]
