@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,6 +30,7 @@ EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 _CEDEX = re.compile(r"\bcedex(\s+\d+)?\b")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_PLACE_COLUMNS = ("postcode", "insee", "commune", "lat", "lon", "department")
 _FUZZY_CUTOFF = 85.0  # rapidfuzz score (0-100) for a near-miss spelling of a commune
 
 
@@ -97,30 +98,30 @@ class Gazetteer:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path is not None else POSTCODES_PATH
-        self._places: list[Place] = []
-        self._by_postcode: dict[str, list[int]] = {}
-        self._folded: list[str] = []
-        self._by_name: dict[str, list[int]] = {}
         with self.path.open(encoding="utf-8", newline="") as fh:
-            for i, row in enumerate(csv.DictReader(fh)):
-                self._places.append(
-                    Place(
-                        postcode=row["postcode"],
-                        commune=row["commune"],
-                        lat=float(row["lat"]),
-                        lon=float(row["lon"]),
-                        department=row["department"],
-                        insee=row["insee"],
-                    )
-                )
-                self._folded.append(row["commune_folded"])
-                self._by_postcode.setdefault(row["postcode"], []).append(i)
-                self._by_name.setdefault(row["commune_folded"], []).append(i)
+            reader = csv.reader(fh)
+            header = next(reader)
+            self._rows: list[list[str]] = list(reader)
+        col = {name: i for i, name in enumerate(header)}
+        self._cols = tuple(col[c] for c in _PLACE_COLUMNS)
+        self._population = col.get("population")
+        self._by_postcode: dict[str, list[int]] = {}
+        self._by_name: dict[str, list[int]] = {}
+        pc, name = col["postcode"], col["commune_folded"]
+        self._folded = [r[name] for r in self._rows]
+        for i, r in enumerate(self._rows):
+            self._by_postcode.setdefault(r[pc], []).append(i)
+            self._by_name.setdefault(r[name], []).append(i)
         self._names = list(self._by_name)
         self._tree = None  # built on first commune_at()
 
+    def _place(self, i: int, **flags: bool) -> Place:
+        r = self._rows[i]
+        pc, insee, commune, lat, lon, dep = (r[c] for c in self._cols)
+        return Place(pc, commune, float(lat), float(lon), dep, insee, **flags)
+
     def __len__(self) -> int:
-        return len(self._places)
+        return len(self._rows)
 
     def __contains__(self, postcode: object) -> bool:
         try:
@@ -130,7 +131,7 @@ class Gazetteer:
 
     def communes(self, postcode: str) -> list[Place]:
         """Every commune served by ``postcode`` (most populous first); empty if unknown."""
-        return [self._places[i] for i in self._by_postcode.get(normalise_postcode(postcode), [])]
+        return [self._place(i) for i in self._by_postcode.get(normalise_postcode(postcode), [])]
 
     def locate(self, postcode: str | int | float | None, city: str | None = None) -> Place:
         """The place of a postcode, narrowed to the commune named ``city`` when given.
@@ -155,11 +156,11 @@ class Gazetteer:
                 )
             return place
         if not city_key:
-            return replace(self._places[rows[0]], ambiguous=len(rows) > 1)
+            return self._place(rows[0], ambiguous=len(rows) > 1)
         hit = self._match(city_key, rows)
         if hit is None:
-            return replace(self._places[rows[0]], ambiguous=len(rows) > 1, city_mismatch=True)
-        return self._places[hit]
+            return self._place(rows[0], ambiguous=len(rows) > 1, city_mismatch=True)
+        return self._place(hit)
 
     def _match(self, key: str, rows: list[int]) -> int | None:
         """Row among ``rows`` whose commune is ``key``: exact, then "Lyon 7e" style
@@ -178,10 +179,10 @@ class Gazetteer:
     def _locate_special(self, code: str, key: str) -> Place | None:
         """A CEDEX or company postcode (``13776`` + "Fos-sur-Mer Cedex"): the commune
         of that name whose own postcodes share the first two digits, if exactly one."""
-        rows = [i for i in self._by_name.get(key, []) if self._places[i].postcode[:2] == code[:2]]
-        if len({self._places[i].insee for i in rows}) != 1:
+        rows = [i for i in self._by_name.get(key, []) if self._rows[i][self._cols[0]][:2] == code[:2]]
+        if len({self._rows[i][self._cols[1]] for i in rows}) != 1:
             return None
-        return self._places[rows[0]]
+        return self._place(rows[0])
 
     def _locate_city(self, city: str, key: str) -> Place:
         rows = self._by_name.get(key)
@@ -193,8 +194,12 @@ class Gazetteer:
                     "or a 5-digit postcode"
                 )
             rows = self._by_name[best[0]]
-        communes = {self._places[i].insee for i in rows}
-        return replace(self._places[rows[0]], ambiguous=len(communes) > 1)
+        communes = {self._rows[i][self._cols[1]] for i in rows}
+        main = rows[0] if self._population is None else max(rows, key=self._population_of)
+        return self._place(main, ambiguous=len(communes) > 1)
+
+    def _population_of(self, i: int) -> int:
+        return int(self._rows[i][self._population] or 0)
 
     def commune_at(self, lat: float, lon: float, max_km: float = 25.0) -> Place | None:
         """The commune whose postcode point is nearest to (lat, lon), or None if
@@ -202,14 +207,15 @@ class Gazetteer:
         if self._tree is None:
             from scipy.spatial import cKDTree
 
-            lats = np.fromiter((p.lat for p in self._places), float, len(self._places))
-            lons = np.fromiter((p.lon for p in self._places), float, len(self._places))
+            lat_col, lon_col = self._cols[3], self._cols[4]
+            lats = np.array([r[lat_col] for r in self._rows], dtype=float)
+            lons = np.array([r[lon_col] for r in self._rows], dtype=float)
             self._tree = cKDTree(_unit_vectors(lats, lons))
         chord = 2.0 * math.sin(min(max_km / EARTH_RADIUS_KM, math.pi) / 2.0)
         dist, idx = self._tree.query(_unit_vectors(np.array([lat]), np.array([lon]))[0])
         if not np.isfinite(dist) or dist > chord:
             return None
-        return self._places[int(idx)]
+        return self._place(int(idx))
 
 
 @lru_cache(maxsize=1)

@@ -294,7 +294,7 @@ def _map_headers(header: list[str]) -> tuple[dict[str, int], list[str], list[Iss
                 unknown.append(name.strip())
             continue
         if col in index:
-            issues.append(Issue(1, name, name, f"column {col} appears twice; expected each column once"))
+            issues.append(Issue(1, name, name, f"expected each column once; {col} appears twice"))
             continue
         index[col] = i
     return index, unknown, issues
@@ -323,7 +323,7 @@ def read_diagnostic(
     while table and not any(c.strip() for c in table[0]):
         table = table[1:]  # leading blank lines
     if not table and not b.errors:
-        b.errors.append(Issue(1, None, None, "the file is empty; expected a header row and one row per flow"))
+        b.errors.append(Issue(1, None, None, "expected a header row and one row per flow; the file is empty"))
     ignored: list[str] = []
     rows_seen = 0
     if table and not b.errors:
@@ -332,15 +332,15 @@ def read_diagnostic(
         for col in REQUIRED:
             if col not in index:
                 aliases = ", ".join(COLUMNS[col][1:])
-                b.errors.append(Issue(1, col, None, f"missing required column {col} (or {aliases})"))
+                b.errors.append(Issue(1, col, None, f"expected a column {col} (or {aliases})"))
         if not (("lat" in index and "lon" in index) or "postcode" in index):
-            b.errors.append(Issue(1, "postcode", None, "missing location columns; expected lat and lon, or postcode (code_postal)"))
+            b.errors.append(Issue(1, "postcode", None, "expected location columns: lat and lon, or postcode (code_postal)"))
         for name in ignored:
             b.warnings.append(Issue(1, name, name, "unknown column kept as an attribute, not used"))
         if not b.errors:
             body = table[1:]
             if len(body) > MAX_ROWS:
-                b.errors.append(Issue(None, None, str(len(body)), f"too many rows; expected at most {MAX_ROWS}"))
+                b.errors.append(Issue(None, None, str(len(body)), f"expected at most {MAX_ROWS} rows"))
             else:
                 rows_seen = _read_rows(b, body, index, table[0], ignored, progress)
     if b.errors:
@@ -497,6 +497,7 @@ def _read_row(
     # resource: a taxonomy code as such, else classified free text
     code = UNKNOWN_RESOURCE
     confidence = 0.0
+    alternatives: tuple[tuple[str, float], ...] = ()
     if text:
         if text.strip().lower() in tax.resources:
             code, confidence = text.strip().lower(), 1.0
@@ -505,6 +506,7 @@ def _read_row(
 
             result = classifier.classify(text, ewc=ewc, naf=naf, temperature_c=temperature, concentration_pct=concentration)
             confidence = float(result.confidence)
+            alternatives = tuple(result.alternatives)
             code = result.code if result.code != UNKNOWN_RESOURCE and confidence >= UNKNOWN_THRESHOLD else UNKNOWN_RESOURCE
             b.classified.append(ClassifiedText(row_no, text, code, round(confidence, 3)))
             if code == UNKNOWN_RESOURCE:
@@ -518,8 +520,15 @@ def _read_row(
     try:
         yearly = to_yearly(quantity, unit, period, resource)
     except UnitError as exc:
-        errors.append(Issue(None, "unit", unit_text, str(exc)))
-        return
+        # the unit is a signal too: "eaux chaudes" in MWh is heat, not water
+        fallback = _alternative_for_unit(tax, alternatives, quantity, unit, period)
+        if fallback is None:
+            errors.append(Issue(None, "unit", unit_text, str(exc)))
+            return
+        b.warnings.append(Issue(row_no, "resource", text, f"{code} is not counted in {unit_text}: classified as {fallback[0]} instead, to review"))
+        code, confidence, yearly = fallback
+        resource = tax.resources[code]
+        b.classified[-1] = ClassifiedText(row_no, text, code, round(confidence, 3))
     if resource is not None and resource.hazardous:
         hazardous = True
     if yearly.quantity == 0:
@@ -560,6 +569,18 @@ def _read_row(
     else:
         b.flow_rows[fid] = row_no
     b.flows[fid] = flow
+
+
+def _alternative_for_unit(tax: Taxonomy, alternatives, quantity: float, unit: str, period: str):
+    """The best alternative classification whose canonical unit accepts ``unit``
+    (a weak alternative is enough: the unit itself is strong evidence)."""
+    for alt, conf in alternatives:
+        if alt in tax.resources and conf >= 0.05:
+            try:
+                return alt, conf, to_yearly(quantity, unit, period, tax.resources[alt])
+            except UnitError:
+                continue
+    return None
 
 
 def issues_as_dicts(issues: Iterable[Issue]) -> list[dict[str, Any]]:

@@ -110,6 +110,13 @@ def _convert(src: pint.Quantity, target, target_unit: str, resource: Resource | 
         if resource.unit_mass_t is None:
             raise UnitError(f"{code} cannot be counted in items: the taxonomy gives no unit mass; expected a mass (t, kg)")
         return ureg.Quantity(src.to("item").magnitude * resource.unit_mass_t.value, "tonne").to(target)
+    energy = ureg("megawatt_hour").dimensionality
+    if resource is not None and resource.energy_mwh_per_t is not None:
+        mwh_per_t = resource.energy_mwh_per_t.value
+        if src.dimensionality == mass and target.dimensionality == energy:
+            return ureg.Quantity(src.to("tonne").magnitude * mwh_per_t, "megawatt_hour").to(target)
+        if src.dimensionality == energy and target.dimensionality == mass:
+            return ureg.Quantity(src.to("megawatt_hour").magnitude / mwh_per_t, "tonne").to(target)
     if resource is not None and resource.density_t_per_m3 is not None:
         density = resource.density_t_per_m3.value
         if src.dimensionality == volume and target.dimensionality == mass:

@@ -51,6 +51,7 @@ class ResourceEntry(BaseModel):
     unit: CanonicalUnit | None = None
     unit_mass_t: Figure | None = None
     density_t_per_m3: Figure | None = None
+    energy_mwh_per_t: Figure | None = None  # steam or fuel given in tonnes, counted in MWh (or back)
     hazardous: bool | None = None
     food_grade: bool | None = None
     max_distance_km: Figure | None = None
@@ -145,6 +146,7 @@ class Resource:
     unit: str
     unit_mass_t: Figure | None
     density_t_per_m3: Figure | None
+    energy_mwh_per_t: Figure | None
     hazardous: bool
     food_grade: bool
     max_distance_km: Figure | None

@@ -1,0 +1,3 @@
+from symbiose.cli import main
+
+main()

@@ -1,0 +1,358 @@
+"""The ``symbiose`` command (``cli.md``): a thin typer adapter over the services.
+
+Exit status: 0 done (warnings allowed), 1 input rejected (every blocking
+problem on stderr as ``row R, column C: found V, expected …``, nothing
+written), 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from symbiose.domain import Issue
+
+app = typer.Typer(
+    name="symbiose",
+    help="symbiose — moteur d'écologie industrielle et territoriale : diagnostics de flux, synergies, rapports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+territory_app = typer.Typer(help="Territoires (un territoire = un parc, une zone, un programme).", no_args_is_help=True)
+apikey_app = typer.Typer(help="Clés d'accès à l'API HTTP.", no_args_is_help=True)
+app.add_typer(territory_app, name="territory")
+app.add_typer(apikey_app, name="apikey")
+
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (else SYMBIOSE_DATABASE_URL, else SQLite in the user data dir).")]
+REPO_DATASETS = Path(__file__).resolve().parents[1] / "datasets"
+DEMO_FILE = REPO_DATASETS / "demo" / "diagnostic.csv"
+DEMO_TERRITORY = "fos-demo"
+DEMO_NAME = "ZI de Fos — Étang de Berre (démo)"
+
+
+def _uow(db: str | None):
+    from symbiose.store import UnitOfWork
+
+    return UnitOfWork(db)
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator:
+    """A rich progress callback ``(done, total)`` on a terminal; quiet otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def format_issue(issue: Issue) -> str:
+    """``row R, column C: found V, expected …`` (the CLI contract's error line)."""
+    parts = []
+    if issue.row is not None:
+        parts.append(f"row {issue.row}")
+    if issue.column:
+        parts.append(f"column {issue.column}")
+    found = repr(issue.value) if issue.value not in (None, "") else "nothing"
+    message = issue.message if issue.message.startswith("expected") else f"expected a valid value ({issue.message})"
+    return f"{', '.join(parts) or 'file'}: found {found}, {message}"
+
+
+def _reject(errors) -> None:
+    for issue in errors:
+        err.print(format_issue(issue), markup=False, highlight=False)
+    err.print(f"{len(errors)} erreur(s) bloquante(s) : rien n'a été écrit.", style="bold red")
+    raise typer.Exit(1)
+
+
+def _check_file(path: Path) -> None:
+    if not path.is_file():
+        err.print(f"file not found: {path}", markup=False)
+        raise typer.Exit(2)
+
+
+# --------------------------------------------------------------------------
+# import
+# --------------------------------------------------------------------------
+
+
+@app.command("import")
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="Diagnostic CSV or XLSX.")],
+    territory: Annotated[str, typer.Option("--territory", help="Territory code (created if new).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only, write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the import report as JSON.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Import a flow diagnostic into a territory."""
+    from symbiose.services import import_diagnostic
+
+    _check_file(file)
+    try:
+        with _uow(db) as uow, progress_bar("Import") as progress:
+            report = import_diagnostic(uow, file, territory=territory, dry_run=dry_run, actor="cli", progress=progress)
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_import(report)
+    if report.errors:
+        if as_json:
+            for issue in report.errors:
+                err.print(format_issue(issue), markup=False, highlight=False)
+            raise typer.Exit(1)
+        _reject(report.errors)
+
+
+def _print_import(report) -> None:
+    verb = "vérifié (rien écrit)" if report.dry_run or not report.written else "importé"
+    out.print(f"[bold]Diagnostic {verb}[/] — territoire [cyan]{report.territory}[/] : "
+              f"{report.companies} entreprises, {report.flows} flux.")
+    out.print(f"Créés : {report.created['companies']} entreprises, {report.created['flows']} flux ; "
+              f"mis à jour : {report.updated['companies']} entreprises, {report.updated['flows']} flux.")
+    if report.classified:
+        table = Table(title="Classification des libellés", show_lines=False)
+        for col in ("ligne", "texte", "code", "confiance"):
+            table.add_column(col)
+        for c in report.classified:
+            table.add_row(str(c["row"]), c["text"], c["code"], f"{c['confidence']:.2f}")
+        out.print(table)
+    for w in report.warnings:
+        out.print(f"[yellow]attention[/] {format_issue(w) if w.row else w.message}", highlight=False)
+
+
+# --------------------------------------------------------------------------
+# classify
+# --------------------------------------------------------------------------
+
+
+@app.command("classify")
+def classify_cmd(
+    texts: Annotated[list[str], typer.Argument(help="Free-text resource labels.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Classify free-text labels into taxonomy codes."""
+    from symbiose.classify import get_classifier
+
+    clf = get_classifier()
+    results = [clf.classify(t) for t in texts]
+    if as_json:
+        print(json.dumps([
+            {"text": r.text, "code": r.code, "label": r.label, "confidence": round(r.confidence, 3),
+             "alternatives": [{"code": c, "confidence": round(p, 3)} for c, p in r.alternatives]}
+            for r in results
+        ], ensure_ascii=False, indent=2))
+        return
+    table = Table(title="Classification")
+    for col in ("texte", "code", "libellé", "confiance", "alternatives"):
+        table.add_column(col)
+    for r in results:
+        alts = ", ".join(f"{c} ({p:.2f})" for c, p in r.alternatives)
+        table.add_row(r.text, r.code, r.label, f"{r.confidence:.2f}", alts)
+    out.print(table)
+
+
+# --------------------------------------------------------------------------
+# match
+# --------------------------------------------------------------------------
+
+
+@app.command("match")
+def match_cmd(
+    file: Annotated[Path | None, typer.Argument(help="Diagnostic to match without any database.")] = None,
+    territory: Annotated[str | None, typer.Option("--territory", help="Match the stored flows of a territory.")] = None,
+    json_out: Annotated[str | None, typer.Option("--json", help="Write the synergy JSON to this file ('-' for stdout).")] = None,
+    top: Annotated[int | None, typer.Option("--top", min=1, help="Keep the N best synergies.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Find substitution and mutualisation synergies."""
+    from symbiose.report.synergy_json import result_to_dict
+    from symbiose.services.runs import InputRejected, match_file, run_match
+
+    if (file is None) == (territory is None):
+        err.print("give either a FILE or --territory CODE")
+        raise typer.Exit(2)
+    with progress_bar("Appariement") as progress:
+        if file is not None:
+            _check_file(file)
+            try:
+                result = match_file(file, progress=progress)
+            except InputRejected as exc:
+                _reject(exc.errors)
+        else:
+            from symbiose.services.territories import TerritoryNotFound
+
+            try:
+                with _uow(db) as uow:
+                    run_id, result = run_match(uow, territory, actor="cli", progress=progress)
+            except TerritoryNotFound:
+                err.print(f"unknown territory {territory!r}", markup=False)
+                raise typer.Exit(2) from None
+            if result is None:
+                err.print(f"run {run_id} failed", markup=False)
+                raise typer.Exit(1)
+    doc = result_to_dict(result)
+    if top is not None:
+        doc["synergies"] = doc["synergies"][:top]
+    if json_out == "-":
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    if json_out:
+        Path(json_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_out).write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    print_summary(doc, top or 15)
+    if json_out:
+        out.print(f"JSON écrit : {json_out}")
+
+
+def print_summary(doc: dict, top: int = 15) -> None:
+    """A short French summary and the best synergies."""
+    from symbiose.explain import format as fr
+
+    s = doc["summary"]
+    out.print(
+        f"[bold]{doc['territory']}[/] : {s['companies']} entreprises, {s['flows']} flux, {s['candidates']} candidats ; "
+        f"[green]{s['synergies']} synergies retenues[/] — {fr.euros(s['savings_eur'])}/an économisés, "
+        f"{fr.smart_number(s['tonnes_diverted'])} t détournées, {fr.tco2(s['co2_avoided_t'])} évitées par an.",
+        highlight=False,
+    )
+    table = Table(show_lines=False)
+    for col in ("rang", "type", "ressource", "quantité", "km", "€/an", "tCO₂e/an", "score"):
+        table.add_column(col, justify="right" if col not in ("type", "ressource") else "left")
+    for syn in doc["synergies"][:top]:
+        table.add_row(str(syn["rank"]), syn["type"], syn["resource"], f"{fr.smart_number(syn['quantity'])} {syn['unit']}",
+                      fr.smart_number(syn["distance_km"]), fr.number(syn["savings_eur"]), fr.smart_number(syn["co2_avoided_t"]),
+                      f"{syn['score']:.2f}")
+    out.print(table)
+
+
+# --------------------------------------------------------------------------
+# territory, apikey, serve
+# --------------------------------------------------------------------------
+
+
+@territory_app.command("list")
+def territory_list(as_json: Annotated[bool, typer.Option("--json")] = False, db: DbOption = None) -> None:
+    """List territories with their counts."""
+    from symbiose.services import list_territories
+
+    with _uow(db) as uow:
+        rows = list_territories(uow)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title="Territoires")
+    for col in ("code", "nom", "entreprises", "flux", "synergies"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["code"], r["name"], str(r["companies"]), str(r["flows"]), str(r["synergies"]))
+    out.print(table)
+
+
+@apikey_app.command("create")
+def apikey_create(
+    territory: Annotated[str, typer.Option("--territory")],
+    role: Annotated[str, typer.Option("--role", help="admin, animator or portal")],
+    label: Annotated[str | None, typer.Option("--label")] = None,
+    db: DbOption = None,
+) -> None:
+    """Create an API key (printed once; only its hash is stored)."""
+    from symbiose.services import create_api_key
+
+    if role not in ("admin", "animator", "portal"):
+        err.print(f"invalid role {role!r}; expected admin, animator or portal", markup=False)
+        raise typer.Exit(2)
+    try:
+        with _uow(db) as uow:
+            key = create_api_key(uow, territory, role, label)
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    print(key)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    db: DbOption = None,
+) -> None:
+    """Serve the HTTP API (uvicorn)."""
+    import uvicorn
+
+    if db:
+        os.environ["SYMBIOSE_DATABASE_URL"] = db
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+# --------------------------------------------------------------------------
+# demo
+# --------------------------------------------------------------------------
+
+
+@app.command("demo")
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write the report set.")] = Path("symbiose-demo"),
+    db: DbOption = None,
+) -> None:
+    """Run the main job end to end on the bundled demo territory."""
+    from symbiose.services import import_diagnostic, run_match
+    from symbiose.services.reports import write_report_set
+
+    if not DEMO_FILE.is_file():
+        err.print(f"demo data not found at {DEMO_FILE}", markup=False)
+        raise typer.Exit(2)
+    with _uow(db) as uow, progress_bar("Import") as progress:
+        report = import_diagnostic(uow, DEMO_FILE, territory=DEMO_TERRITORY, actor="demo", progress=progress)
+        if report.errors:
+            _reject(report.errors)
+        from symbiose.services.territories import get_territory
+
+        t = get_territory(uow, DEMO_TERRITORY)
+        if t.name != DEMO_NAME:
+            t.name = DEMO_NAME
+            uow.commit()
+    out.print(f"Import : {report.companies} entreprises, {report.flows} flux "
+              f"({len(report.warnings)} avertissements, {sum(1 for c in report.classified if c['code'] != 'unknown')} libellés classés).")
+    with _uow(db) as uow, progress_bar("Appariement") as progress:
+        run_id, result = run_match(uow, DEMO_TERRITORY, actor="demo", progress=progress)
+    if result is None:
+        err.print(f"run {run_id} failed")
+        raise typer.Exit(1)
+    with _uow(db) as uow:
+        paths = write_report_set(uow, DEMO_TERRITORY, out_dir)
+    from symbiose.report.synergy_json import result_to_dict
+
+    print_summary(result_to_dict(result), 10)
+    out.print("[bold]Fichiers écrits :[/]")
+    for kind, path in paths.items():
+        out.print(f"  {kind:10} {path}", highlight=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+"""One matching run: candidates → valuation → pooling values → optimiser →
+ranked, explained synergies.
+
+Ranking: synergies of the plan (substitutions the optimiser retained and the
+mutualisations of :mod:`symbiose.pooling`, when that module is present) come
+first, by net yearly benefit; then worthwhile candidates left out of the plan
+(``in_plan=False``, with the French ``reason``), by the benefit they would
+bring alone. At most ``alternatives`` left-out candidates are kept per output
+flow, the best ones.
+
+Score, in [0, 1]: ``b`` the net benefit (€/year), ``B`` the largest one of the
+run; a plan synergy scores ``0.5 + 0.5·ln(1+b)/ln(1+B)``, a left-out one
+``0.5·ln(1+b)/ln(1+B)`` (0 when ``b ≤ 0``). The log scale keeps a 500 €
+exchange visible beside a 500 000 € one; the score falls with the rank.
+Ids ``S-0001``... follow the rank; ties are broken by type, resource and
+participants, so a run is deterministic.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from symbiose.candidates import generate_candidates
+from symbiose.domain import (
+    Candidate,
+    Company,
+    Diagnostic,
+    Direction,
+    Flow,
+    Issue,
+    MatchResult,
+    Participant,
+    RouteStop,
+    Solution,
+    Synergy,
+    SynergyType,
+)
+from symbiose.explain import substitution as explain
+from symbiose.optimise import build_model, solve
+from symbiose.taxonomy import Taxonomy, get_taxonomy
+from symbiose.valuation import Valuation, Valuer, value_candidates
+
+Progress = Callable[[int, int], None]
+_STEPS = 5
+_EPS = 1e-7
+
+
+def _pooling_hooks() -> tuple[Callable[..., Any] | None, Callable[..., Any] | None]:
+    """``outside_values`` and ``pool_synergies`` of :mod:`symbiose.pooling`, when it exists."""
+    if importlib.util.find_spec("symbiose.pooling") is None:
+        return None, None
+    pooling = importlib.import_module("symbiose.pooling")
+    return getattr(pooling, "outside_values", None), getattr(pooling, "pool_synergies", None)
+
+
+def _located(flow: Flow, companies: Mapping[str, Company]) -> tuple[float, float] | None:
+    if flow.lat is not None and flow.lon is not None:
+        return flow.lat, flow.lon
+    c = companies.get(flow.company_id)
+    if c is not None and c.lat is not None and c.lon is not None:
+        return c.lat, c.lon
+    return None
+
+
+class _Builder:
+    """Turns candidates and allocations into substitution :class:`Synergy` objects."""
+
+    def __init__(self, diagnostic: Diagnostic, taxonomy: Taxonomy):
+        self.tax = taxonomy
+        self.flows = {f.id: f for f in diagnostic.flows}
+        self.companies = diagnostic.companies_by_id
+        self.names = {c.id: c.name or c.id for c in diagnostic.companies}
+        self.valuer = Valuer(taxonomy)
+
+    def valuation(self, c: Candidate) -> Valuation:
+        return self.valuer.value(c, self.flows[c.supply_flow_id], self.flows[c.demand_flow_id])
+
+    def _route(self, c: Candidate, q: float) -> tuple[RouteStop, ...]:
+        stops = []
+        for flow_id, company_id, amount, label in (
+            (c.supply_flow_id, c.supplier_id, q, "départ"),
+            (c.demand_flow_id, c.receiver_id, q * c.ratio, "arrivée"),
+        ):
+            where = _located(self.flows[flow_id], self.companies)
+            if where is not None:
+                stops.append(RouteStop(company_id, round(where[0], 6), round(where[1], 6), round(amount, 3), label))
+        return tuple(stops)
+
+    def _details(self, c: Candidate, v: Valuation, q: float) -> dict[str, Any]:
+        demand = self.flows[c.demand_flow_id]
+        return {
+            "candidate_id": c.id,
+            "rule": c.rule_id,
+            "ratio": c.ratio,
+            "demand_resource": c.demand_resource,
+            "demand_quantity": round(q * c.ratio, 3),
+            "demand_unit": demand.unit,
+            "max_quantity": round(c.max_quantity, 3),
+            "month_overlap": c.month_overlap,
+            "value_eur_per_unit": round(v.value_eur_per_unit, 4),
+            "avoided_disposal_eur_per_unit": round(v.avoided_disposal_eur, 4),
+            "avoided_purchase_eur_per_unit": round(v.avoided_purchase_eur, 4),
+            "transport_eur_per_unit": round(v.transport_eur, 4),
+            "handling_eur_per_unit": round(v.handling_eur, 4),
+            "fixed_cost_eur": round(v.fixed_cost_eur, 2),
+            "co2_t_per_unit": round(v.co2_t_per_unit, 6),
+            "diverted": {"quantity": round(v.diverted(q), 3), "unit": v.diverted_unit},
+            "sources": [{"factor": name, "source": src} for name, src in v.sources],
+            "missing": list(v.missing),
+        }
+
+    def synergy(self, c: Candidate, q: float, net: float, in_plan: bool, reason: str | None = None) -> Synergy:
+        v = self.valuation(c)
+        co2 = c.co2_t_per_unit * q
+        supply, demand = self.flows[c.supply_flow_id], self.flows[c.demand_flow_id]
+        text = explain.explain_substitution(c, supply, demand, self.names, self.tax, q, net, co2, v)
+        return Synergy(
+            id="",
+            type=SynergyType.SUBSTITUTION,
+            resource=c.supply_resource,
+            suppliers=(Participant(c.supplier_id, c.supply_flow_id),),
+            receivers=(Participant(c.receiver_id, c.demand_flow_id),),
+            quantity=q,
+            unit=f"{c.unit}/year",
+            distance_km=c.distance_km,
+            savings_eur=net,
+            co2_avoided_t=co2,
+            score=0.0,
+            rank=0,
+            explanation=text,
+            in_plan=in_plan,
+            reason=reason,
+            tonnes_diverted=v.diverted(q) if v.diverted_unit == "t" else 0.0,
+            route=self._route(c, q),
+            details=self._details(c, v, q),
+        )
+
+
+def _standalone(c: Candidate, supplies: Mapping[str, float], demands: Mapping[str, float]) -> tuple[float, float]:
+    """Quantity and net benefit of a candidate done alone."""
+    q = min(c.max_quantity, supplies.get(c.supply_flow_id, 0.0), demands.get(c.demand_flow_id, 0.0) / c.ratio)
+    return q, c.value_eur_per_unit * q - c.fixed_cost_eur
+
+
+def _left_out(
+    b: _Builder,
+    candidates: list[Candidate],
+    solution: Solution,
+    supplies: Mapping[str, float],
+    demands: Mapping[str, float],
+    outside: Mapping[str, float],
+    per_supply: int,
+) -> list[Synergy]:
+    """Worthwhile candidates not in the plan, with why (at most ``per_supply`` per output flow)."""
+    if per_supply <= 0:
+        return []
+    by_id = {c.id: c for c in candidates}
+    sent: dict[str, float] = defaultdict(float)
+    received: dict[str, float] = defaultdict(float)
+    receivers_of: dict[str, list[str]] = defaultdict(list)
+    suppliers_of: dict[str, list[str]] = defaultdict(list)
+    for cid, alloc in solution.allocations.items():
+        c = by_id[cid]
+        sent[c.supply_flow_id] += alloc.quantity
+        received[c.demand_flow_id] += alloc.quantity * c.ratio
+        receivers_of[c.supply_flow_id].append(c.receiver_id)
+        suppliers_of[c.demand_flow_id].append(c.supplier_id)
+    options: dict[str, list[tuple[float, str, Candidate, float]]] = defaultdict(list)
+    for c in candidates:
+        if c.id in solution.allocations or c.value_eur_per_unit <= 0:
+            continue
+        q, net = _standalone(c, supplies, demands)
+        if q <= _EPS:
+            continue
+        if net > 0 or c.fixed_cost_eur > 0:
+            options[c.supply_flow_id].append((-net, c.id, c, q))
+    out = []
+    for supply_id in sorted(options):
+        for neg_net, _, c, q in sorted(options[supply_id])[:per_supply]:
+            net = -neg_net
+            label = explain.resource_label(c.supply_resource, b.tax)
+            d_label = explain.resource_label(c.demand_resource, b.tax)
+            qty_s = supplies[c.supply_flow_id]
+            if c.fixed_cost_eur > 0 and net <= 0:
+                reason = explain.reason_link_cost(c.distance_km, c.fixed_cost_eur, b.valuation(c).pipe)
+            elif sent[c.supply_flow_id] >= qty_s * (1 - 1e-6):
+                reason = explain.reason_supply_taken(
+                    label, c.supplier_id, sorted(set(receivers_of[c.supply_flow_id])), b.names
+                )
+            elif received[c.demand_flow_id] >= demands[c.demand_flow_id] * (1 - 1e-6):
+                reason = explain.reason_demand_covered(
+                    d_label, c.receiver_id, sorted(set(suppliers_of[c.demand_flow_id])), b.names
+                )
+            elif outside.get(c.supply_flow_id, 0.0) >= c.value_eur_per_unit:
+                reason = explain.reason_supply_pooled(label, c.supplier_id, b.names)
+            else:
+                reason = explain.reason_better_plan()
+            out.append(b.synergy(c, q, net, in_plan=False, reason=reason))
+    return out
+
+
+def _sort_key(s: Synergy) -> tuple[Any, ...]:
+    flows = tuple(p.flow_id or "" for p in s.suppliers + s.receivers)
+    return (-round(s.savings_eur, 6), str(s.type), s.resource, s.key, flows)
+
+
+def rank_synergies(synergies: Iterable[Synergy]) -> tuple[Synergy, ...]:
+    """Plan first, then left-out; by net benefit; with rank, score and ``S-0001``-style ids."""
+    items = list(synergies)
+    plan = sorted((s for s in items if s.in_plan), key=_sort_key)
+    rest = sorted((s for s in items if not s.in_plan), key=_sort_key)
+    best = max((s.savings_eur for s in items), default=0.0)
+    scale = math.log1p(best) if best > 0 else 0.0
+    out = []
+    for i, s in enumerate(plan + rest, start=1):
+        rel = math.log1p(max(s.savings_eur, 0.0)) / scale if scale > 0 else 0.0
+        score = 0.5 * rel + (0.5 if s.in_plan else 0.0)
+        out.append(replace(s, id=f"S-{i:04d}", rank=i, score=round(min(1.0, max(0.0, score)), 4)))
+    return tuple(out)
+
+
+def match(
+    diagnostic: Diagnostic,
+    taxonomy: Taxonomy | None = None,
+    *,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+    warnings: Iterable[Issue] = (),
+    time_limit_s: float = 10.0,
+    alternatives: int = 2,
+) -> MatchResult:
+    """Match a diagnostic: every synergy worth proposing, ranked and explained in French."""
+    tax = taxonomy or get_taxonomy()
+    step = 0
+
+    def done() -> None:
+        nonlocal step
+        step += 1
+        if progress is not None:
+            progress(step, _STEPS)
+
+    candidates, issues = generate_candidates(diagnostic, tax)
+    done()
+    valued = value_candidates(candidates, diagnostic, tax)
+    done()
+    b = _Builder(diagnostic, tax)
+    outside_values, pool_synergies = _pooling_hooks()
+    outside = dict(outside_values(diagnostic, tax)) if outside_values else {}
+    supplies = {f.id: f.quantity for f in diagnostic.flows if f.direction == Direction.OUT}
+    demands = {f.id: f.quantity for f in diagnostic.flows if f.direction == Direction.IN}
+    model = build_model(valued, supplies, demands, outside)
+    solution = solve(model, time_limit_s=time_limit_s)
+    done()
+    by_id = {c.id: c for c in valued}
+    synergies: list[Synergy] = []
+    sent: dict[str, float] = defaultdict(float)
+    for cid, alloc in solution.allocations.items():
+        c = by_id[cid]
+        sent[c.supply_flow_id] += alloc.quantity
+        synergies.append(b.synergy(c, alloc.quantity, alloc.net_benefit_eur, in_plan=True))
+    pool_issues: list[Issue] = []
+    if pool_synergies is not None:
+        available = {
+            fid: qty - sent.get(fid, 0.0) for fid, qty in sorted(supplies.items()) if qty - sent.get(fid, 0.0) > _EPS
+        }
+        pooled, pool_issues = pool_synergies(diagnostic, tax, available)
+        synergies.extend(pooled)
+    done()
+    synergies.extend(_left_out(b, valued, solution, supplies, demands, outside, alternatives))
+    ranked = rank_synergies(synergies)
+    done()
+    when = (now or datetime.now(UTC)).astimezone(UTC)
+    return MatchResult(
+        territory=diagnostic.territory,
+        generated_at=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        companies=len(diagnostic.companies),
+        flows=len(diagnostic.flows),
+        candidates=len(candidates),
+        synergies=ranked,
+        warnings=(*warnings, *issues, *pool_issues),
+        solver={
+            "status": solution.status,
+            "objective_eur": round(solution.objective_eur, 2),
+            "best_bound_eur": round(solution.best_bound_eur, 2),
+            "gap": round(solution.gap, 6),
+            "components": solution.components,
+            "milp_components": model.milp_components,
+            "candidates_in_model": len(model.candidates),
+            "solve_seconds": round(solution.solve_seconds, 3),
+            "time_limit_s": time_limit_s,
+        },
+    )

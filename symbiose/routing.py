@@ -1,0 +1,240 @@
+"""Collection rounds: a capacitated vehicle routing problem solved with OR-Tools.
+
+:func:`solve_round` visits every :class:`Stop` from one depot with vehicles of
+one capacity and returns a :class:`Round`: the trips in visiting order and
+their length. Distances are great-circle (haversine) kilometres times a road
+detour factor; the solver works on integer metres (:data:`DISTANCE_SCALE`,
+the only place where kilometres become solver units) and on loads counted in
+millionths of the vehicle capacity (:data:`LOAD_RESOLUTION`).
+
+The search is PATH_CHEAPEST_ARC for a first solution, then guided local
+search. It stops after :data:`SOLUTIONS_PER_VISIT` solutions per visit, or at
+``time_limit_s``, whichever comes first: the solution limit keeps the result
+the same from one run to the next (a time limit would depend on the
+machine's load); :attr:`Round.limit` says which limit ended the search.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
+DISTANCE_SCALE = 1000  # solver distance units per km (metres)
+LOAD_RESOLUTION = 1_000_000  # solver load units per vehicle capacity
+SOLUTIONS_PER_VISIT = 2  # guided local search stops after this many solutions per visit
+EXTRA_VEHICLES = 2  # vehicles offered beyond a first-fit-decreasing packing of the loads
+
+
+def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Points on the unit sphere (n × 3) for Euclidean spatial indexes (cKDTree)."""
+    la, lo = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
+    return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
+
+
+def chord_for_km(km: float) -> float:
+    """Straight-line distance between unit-sphere points ``km`` apart on the ground."""
+    return 2.0 * math.sin(min(km / EARTH_RADIUS_KM, math.pi) / 2.0)
+
+
+def haversine_km(lat1, lon1, lat2, lon2):
+    """Great-circle distance in km; broadcasts over numpy arrays."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dp / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2.0) ** 2
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def distance_matrix_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """All pairwise great-circle distances (n × n, km)."""
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    return haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """A place to visit: ``demand`` is the load picked up at each visit."""
+
+    id: str
+    lat: float
+    lon: float
+    demand: float
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One call at a stop (``stop`` indexes the input stops) and the load taken."""
+
+    stop: int
+    load: float
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    """One collection round: one or more trips from the depot and back."""
+
+    depot: tuple[float, float]
+    stops: tuple[Stop, ...]
+    trips: tuple[tuple[Visit, ...], ...]
+    trip_km: tuple[float, ...]
+    detour_factor: float
+    status: str  # OR-Tools search status name, "TRIVIAL" or "EMPTY"
+    limit: str = "solutions"  # "solutions", "time" or "none"
+    solve_seconds: float = 0.0
+
+    @property
+    def km(self) -> float:
+        """Road km of the whole round (all trips)."""
+        return float(sum(self.trip_km))
+
+    @property
+    def vehicles(self) -> int:
+        """Trips (vehicle loads) needed for one round."""
+        return len(self.trips)
+
+    @property
+    def visits(self) -> int:
+        return sum(len(t) for t in self.trips)
+
+    @property
+    def order(self) -> tuple[int, ...]:
+        """Stop indexes in the order of their first visit."""
+        seen: dict[int, None] = {}
+        for trip in self.trips:
+            for v in trip:
+                seen.setdefault(v.stop, None)
+        return tuple(seen)
+
+    def yearly_km(self, rounds_per_year: float) -> float:
+        return self.km * rounds_per_year
+
+    def individual_km(self) -> float:
+        """Road km if each stop were served alone by a return trip from the depot."""
+        if not self.stops:
+            return 0.0
+        d = haversine_km(
+            self.depot[0], self.depot[1],
+            np.array([s.lat for s in self.stops]), np.array([s.lon for s in self.stops]),
+        )
+        return float(np.sum(2.0 * d * np.array(self._visits_per_stop())) * self.detour_factor)
+
+    def _visits_per_stop(self) -> list[int]:
+        counts = [0] * len(self.stops)
+        for trip in self.trips:
+            for v in trip:
+                counts[v.stop] += 1
+        return counts
+
+
+def _split_visits(stops: Sequence[Stop], capacity: float) -> list[Visit]:
+    """One visit per stop, or several equal ones when a stop's demand exceeds the capacity."""
+    visits = []
+    for i, s in enumerate(stops):
+        if s.demand < 0 or not math.isfinite(s.demand):
+            raise ValueError(f"stop {s.id!r}: demand must be a finite number >= 0")
+        pieces = max(1, math.ceil(s.demand / capacity - 1e-9)) if math.isfinite(capacity) else 1
+        visits.extend(Visit(i, s.demand / pieces) for _ in range(pieces))
+    return visits
+
+
+def _first_fit_decreasing(loads: Sequence[int], capacity: int) -> int:
+    bins: list[int] = []
+    for load in sorted(loads, reverse=True):
+        for b, used in enumerate(bins):
+            if used + load <= capacity:
+                bins[b] += load
+                break
+        else:
+            bins.append(load)
+    return max(1, len(bins))
+
+
+def _trip_km(points_km: np.ndarray, trip: Sequence[int]) -> float:
+    """Length of depot → nodes → depot on the float matrix (node 0 is the depot)."""
+    path = [0, *trip, 0]
+    return float(sum(points_km[a, b] for a, b in zip(path, path[1:])))
+
+
+def solve_round(
+    depot: tuple[float, float],
+    stops: Sequence[Stop],
+    vehicle_capacity: float,
+    *,
+    time_limit_s: float = 1.0,
+    detour_factor: float = 1.0,
+) -> Round:
+    """Shortest round from ``depot`` (lat, lon) through every stop, trips within ``vehicle_capacity``.
+
+    ``vehicle_capacity`` may be ``math.inf`` (one trip). A stop whose demand
+    exceeds the capacity is visited several times (equal loads). When the
+    solver finds nothing, every visit becomes its own trip and ``status``
+    says so.
+    """
+    if vehicle_capacity <= 0:
+        raise ValueError("vehicle_capacity must be > 0")
+    stops = tuple(stops)
+    if not stops:
+        return Round(depot, stops, (), (), detour_factor, "EMPTY", "none")
+    visits = _split_visits(stops, vehicle_capacity)
+    lat = np.array([depot[0], *(stops[v.stop].lat for v in visits)])
+    lon = np.array([depot[1], *(stops[v.stop].lon for v in visits)])
+    km = distance_matrix_km(lat, lon) * detour_factor
+    if len(visits) == 1:
+        trip = (visits[0],)
+        return Round(depot, stops, (trip,), (_trip_km(km, [1]),), detour_factor, "TRIVIAL", "none")
+
+    started = time.perf_counter()
+    n_nodes = len(visits) + 1
+    capped = math.isfinite(vehicle_capacity)
+    loads = [0] + [round(v.load / vehicle_capacity * LOAD_RESOLUTION) if capped else 0 for v in visits]
+    n_vehicles = 1
+    if capped:
+        n_vehicles = min(len(visits), _first_fit_decreasing(loads[1:], LOAD_RESOLUTION) + EXTRA_VEHICLES)
+
+    manager = pywrapcp.RoutingIndexManager(n_nodes, n_vehicles, 0)
+    model = pywrapcp.RoutingModel(manager)
+    metres = np.rint(km * DISTANCE_SCALE).astype(np.int64).tolist()
+    arc = model.RegisterTransitMatrix(metres)
+    model.SetArcCostEvaluatorOfAllVehicles(arc)
+    if capped:
+        demand = model.RegisterUnaryTransitVector(loads)
+        model.AddDimensionWithVehicleCapacity(demand, 0, [LOAD_RESOLUTION] * n_vehicles, True, "load")
+
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    params.solution_limit = SOLUTIONS_PER_VISIT * len(visits)
+    params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
+    solution = model.SolveWithParameters(params)
+    elapsed = time.perf_counter() - started
+    status = routing_enums_pb2.RoutingSearchStatus.Value.Name(model.status())
+    limit = "time" if elapsed >= time_limit_s else "solutions"
+
+    if solution is None:
+        trips = [[i] for i in range(1, n_nodes)]
+    else:
+        trips = []
+        for vehicle in range(n_vehicles):
+            index = model.Start(vehicle)
+            nodes = []
+            index = solution.Value(model.NextVar(index))
+            while not model.IsEnd(index):
+                nodes.append(manager.IndexToNode(index))
+                index = solution.Value(model.NextVar(index))
+            if nodes:
+                trips.append(nodes)
+    return Round(
+        depot=depot,
+        stops=stops,
+        trips=tuple(tuple(visits[n - 1] for n in t) for t in trips),
+        trip_km=tuple(_trip_km(km, t) for t in trips),
+        detour_factor=detour_factor,
+        status=status,
+        limit=limit,
+        solve_seconds=elapsed,
+    )

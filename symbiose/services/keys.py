@@ -1,0 +1,59 @@
+"""API keys: made once, only their SHA-256 hash stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from symbiose.services.territories import ensure_territory
+from symbiose.store import UnitOfWork
+from symbiose.store.orm import ApiKeyRow, TerritoryRow
+
+ROLES = ("admin", "animator", "portal")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who calls: the key's role and the territory it covers (``None`` for an admin)."""
+
+    key_id: int
+    role: str
+    territory: str | None
+
+    def can_see(self, territory: str) -> bool:
+        return self.role == "admin" or self.territory == territory
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in ("admin", "animator")
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_api_key(uow: UnitOfWork, territory: str, role: str, label: str | None = None) -> str:
+    """A new key for ``territory`` with ``role``; returns the key (shown once) and commits."""
+    if role not in ROLES:
+        raise ValueError(f"invalid role {role!r}; expected one of {', '.join(ROLES)}")
+    t = ensure_territory(uow, territory)
+    key = "sym_" + secrets.token_urlsafe(32)
+    uow.session.add(ApiKeyRow(key_hash=hash_key(key), prefix=key[:8], territory_id=t.id, role=role, label=label))
+    uow.commit()
+    return key
+
+
+def resolve_api_key(uow: UnitOfWork, key: str | None) -> Caller | None:
+    """The caller behind ``key``, or ``None`` when it is missing, unknown or revoked."""
+    if not key or len(key) > 256:
+        return None
+    row = uow.session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_key(key)))
+    if row is None or row.revoked_at is not None:
+        return None
+    code = None
+    if row.territory_id is not None:
+        code = uow.session.scalar(select(TerritoryRow.code).where(TerritoryRow.id == row.territory_id))
+    return Caller(key_id=row.id, role=row.role, territory=code)

@@ -1,0 +1,70 @@
+"""Territories (tenants): creation, lookup and listing with counts."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+
+from symbiose.store import UnitOfWork
+from symbiose.store.orm import CompanyRow, FlowRow, RunRow, SynergyRow, TerritoryRow
+
+CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class TerritoryNotFound(LookupError):
+    pass
+
+
+def check_code(code: str) -> str:
+    """A territory code: lower-case letters, digits, ``-`` and ``_``, at most 64."""
+    if not CODE_PATTERN.fullmatch(code or ""):
+        raise ValueError(f"invalid territory code {code!r}; expected lower-case letters, digits, '-' or '_' (at most 64)")
+    return code
+
+
+def get_territory(uow: UnitOfWork, code: str) -> TerritoryRow:
+    row = uow.session.scalar(select(TerritoryRow).where(TerritoryRow.code == code))
+    if row is None:
+        raise TerritoryNotFound(code)
+    return row
+
+
+def ensure_territory(uow: UnitOfWork, code: str, name: str | None = None) -> TerritoryRow:
+    """The territory ``code``, created (not committed) when new."""
+    check_code(code)
+    row = uow.session.scalar(select(TerritoryRow).where(TerritoryRow.code == code))
+    if row is None:
+        row = TerritoryRow(code=code, name=name or code)
+        uow.session.add(row)
+        uow.session.flush()
+    return row
+
+
+def latest_done_run_id(uow: UnitOfWork, territory_id: int) -> int | None:
+    return uow.session.scalar(
+        select(RunRow.id)
+        .where(RunRow.territory_id == territory_id, RunRow.status == "done")
+        .order_by(RunRow.id.desc())
+        .limit(1)
+    )
+
+
+def territory_counts(uow: UnitOfWork, row: TerritoryRow) -> dict[str, Any]:
+    s = uow.session
+    companies = s.scalar(select(func.count()).select_from(CompanyRow).where(CompanyRow.territory_id == row.id))
+    flows = s.scalar(select(func.count()).select_from(FlowRow).where(FlowRow.territory_id == row.id))
+    run_id = latest_done_run_id(uow, row.id)
+    synergies = 0
+    if run_id is not None:
+        synergies = s.scalar(
+            select(func.count()).select_from(SynergyRow).where(SynergyRow.run_id == run_id, SynergyRow.in_plan.is_(True))
+        )
+    return {"code": row.code, "name": row.name, "companies": companies, "flows": flows, "synergies": synergies}
+
+
+def list_territories(uow: UnitOfWork, codes: set[str] | None = None) -> list[dict[str, Any]]:
+    """``[{code, name, companies, flows, synergies}]``, optionally limited to ``codes``."""
+    rows = uow.session.scalars(select(TerritoryRow).order_by(TerritoryRow.code)).all()
+    return [territory_counts(uow, r) for r in rows if codes is None or r.code in codes]

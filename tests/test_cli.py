@@ -1,0 +1,87 @@
+"""The command line as an animator runs it (subprocess, real database file)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = (
+    "id_entreprise;entreprise;sens;ressource;quantite;unite;frequence;code_postal;commune\n"
+    "c1;Chlorochimie du Golfe;sortant;palettes bois;40;palette;mois;13270;Fos-sur-Mer\n"
+    "c2;Aciérie de la Crau;entrant;wood.pallet;2;t;an;13310;Saint-Martin-de-Crau\n"
+)
+
+
+def symbiose(*args: str, db: str | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "symbiose", *args]
+    if db:
+        cmd += ["--db", db]
+    env = {**os.environ, "COLUMNS": "200"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture
+def good_file(tmp_path) -> Path:
+    p = tmp_path / "diagnostic.csv"
+    p.write_text(GOOD, encoding="utf-8")
+    return p
+
+
+def test_import_json_report_and_territory_list(sqlite_url, good_file):
+    proc = symbiose("import", str(good_file), "--territory", "fos", "--json", db=sqlite_url, check=True)
+    report = json.loads(proc.stdout)
+    assert set(report) >= {"territory", "written", "companies", "flows", "created", "updated", "errors", "warnings", "classified"}
+    assert report["written"] is True and report["flows"] == 2
+    assert any(c["text"] == "palettes bois" and c["code"].startswith("wood.pallet") for c in report["classified"])
+    listing = json.loads(symbiose("territory", "list", "--json", db=sqlite_url, check=True).stdout)
+    assert listing == [{"code": "fos", "name": "fos", "companies": 2, "flows": 2, "synergies": 0}]
+
+
+def test_rejected_file_exits_1_with_row_and_column(sqlite_url, good_file, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(GOOD + "c3;X;sortant;carton;beaucoup;t;an;13270;Fos\n", encoding="utf-8")
+    proc = symbiose("import", str(bad), "--territory", "fos", db=sqlite_url)
+    assert proc.returncode == 1
+    assert "row 4, column quantity: found 'beaucoup', expected a number" in proc.stderr
+    listing = json.loads(symbiose("territory", "list", "--json", db=sqlite_url, check=True).stdout)
+    assert listing == []
+
+
+def test_dry_run_writes_nothing(sqlite_url, good_file):
+    symbiose("import", str(good_file), "--territory", "fos", "--dry-run", db=sqlite_url, check=True)
+    assert json.loads(symbiose("territory", "list", "--json", db=sqlite_url, check=True).stdout) == []
+
+
+def test_usage_errors_exit_2(sqlite_url, good_file):
+    assert symbiose("import", str(good_file), db=sqlite_url).returncode == 2  # --territory missing
+    assert symbiose("apikey", "create", "--territory", "fos", "--role", "king", db=sqlite_url).returncode == 2
+
+
+def test_classify_json():
+    proc = symbiose("classify", "palettes EUR 80x120", "HAU friteuse", "--json", check=True)
+    items = json.loads(proc.stdout)
+    assert [i["text"] for i in items] == ["palettes EUR 80x120", "HAU friteuse"]
+    assert items[0]["code"].startswith("wood.pallet")
+    assert items[1]["code"] == "oil.cooking_used"
+    for item in items:
+        assert 0 <= item["confidence"] <= 1 and len(item["alternatives"]) <= 3 and item["label"]
+
+
+def test_apikey_create_prints_a_key_once(sqlite_url):
+    proc = symbiose("apikey", "create", "--territory", "fos", "--role", "animator", db=sqlite_url, check=True)
+    key = proc.stdout.strip()
+    assert key.startswith("sym_") and len(key) > 30
+    from symbiose.services import resolve_api_key
+    from symbiose.store import UnitOfWork
+
+    with UnitOfWork(sqlite_url) as uow:
+        caller = resolve_api_key(uow, key)
+        assert caller is not None and caller.role == "animator" and caller.territory == "fos"
+        assert resolve_api_key(uow, key + "x") is None

@@ -1,0 +1,112 @@
+"""Import into the database: one transaction, idempotent, nothing written on error."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from symbiose.services import import_diagnostic, list_territories
+from symbiose.store import UnitOfWork
+from symbiose.store.orm import Base
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = (
+    "id_entreprise;entreprise;sens;ressource;quantite;unite;frequence;code_postal;commune\n"
+    "c1;Chlorochimie du Golfe;sortant;palettes bois;40;palette;mois;13270;Fos-sur-Mer\n"
+    "c2;Aciérie de la Crau;entrant;wood.pallet;2;t;an;13310;Saint-Martin-de-Crau\n"
+    "c3;Garage du Port;sortant;huiles moteur usagées;800;L;an;13110;Port-de-Bouc\n"
+)
+
+
+def dump(url: str) -> dict[str, list[tuple]]:
+    """Every row of every table, to compare a database before and after."""
+    with UnitOfWork(url) as uow:
+        out = {}
+        for table in Base.metadata.sorted_tables:
+            rows = uow.session.execute(select(table)).all()
+            out[table.name] = sorted(tuple(map(str, r)) for r in rows)
+        return out
+
+
+def test_import_then_reimport_is_idempotent(db_url):
+    with UnitOfWork(db_url) as uow:
+        first = import_diagnostic(uow, GOOD.encode(), territory="fos", filename="d.csv")
+    assert first.written and not first.errors
+    assert first.created == {"companies": 3, "flows": 3}
+    before = dump(db_url)
+    with UnitOfWork(db_url) as uow:
+        second = import_diagnostic(uow, GOOD.encode(), territory="fos", filename="d.csv")
+    assert second.written
+    assert second.created == {"companies": 0, "flows": 0}
+    assert second.updated == {"companies": 0, "flows": 0}
+    after = dump(db_url)
+    assert {k: v for k, v in after.items() if k != "imports"} == {k: v for k, v in before.items() if k != "imports"}
+    assert len(after["imports"]) == 2  # each import is recorded (hash, report, who, when)
+    with UnitOfWork(db_url) as uow:
+        assert list_territories(uow) == [{"code": "fos", "name": "fos", "companies": 3, "flows": 3, "synergies": 0}]
+
+
+def test_changed_quantity_updates_in_place(db_url):
+    with UnitOfWork(db_url) as uow:
+        import_diagnostic(uow, GOOD.encode(), territory="fos")
+    changed = GOOD.replace("huiles moteur usagées;800", "huiles moteur usagées;1600")
+    with UnitOfWork(db_url) as uow:
+        report = import_diagnostic(uow, changed.encode(), territory="fos")
+    assert report.created["flows"] == 0 and report.updated["flows"] == 1
+
+
+BAD_ROWS = {
+    "bad quantity": ("c4;X;sortant;carton;beaucoup;t;an;13270;Fos-sur-Mer", "quantite", "quantity"),
+    "unknown unit": ("c4;X;sortant;carton;3;brouettes;an;13270;Fos-sur-Mer", "brouettes", "unit"),
+    "unknown postcode": ("c4;X;sortant;carton;3;t;an;99999;Nulle-part", "99999", "postcode"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ROWS))
+def test_bad_file_writes_nothing(db_url, case):
+    with UnitOfWork(db_url) as uow:
+        import_diagnostic(uow, GOOD.encode(), territory="fos")
+    before = dump(db_url)
+    row, _, column = BAD_ROWS[case]
+    bad = GOOD + row + "\n"
+    with UnitOfWork(db_url) as uow:
+        report = import_diagnostic(uow, bad.encode(), territory="fos")
+    assert not report.written
+    assert any(e.row == 5 and e.column == column for e in report.errors), report.errors
+    assert dump(db_url) == before
+
+
+def test_dry_run_counts_but_writes_nothing(db_url):
+    before = dump(db_url)
+    with UnitOfWork(db_url) as uow:
+        report = import_diagnostic(uow, GOOD.encode(), territory="fos", dry_run=True)
+    assert not report.written and report.created["flows"] == 3
+    assert dump(db_url) == before
+
+
+def test_missing_column_and_bad_latitude_write_nothing(sqlite_url):
+    before = dump(sqlite_url)
+    no_qty = "company_id,company_name,direction,resource,unit,lat,lon\nA,a,out,wood.pallet,t,43,5\n"
+    bad_lat = "company_id,company_name,direction,resource,quantity,unit,lat,lon\nA,a,out,wood.pallet,1,t,43,5\nB,b,in,wood.pallet,1,t,200,5\n"
+    with UnitOfWork(sqlite_url) as uow:
+        r1 = import_diagnostic(uow, no_qty.encode(), territory="x")
+        r2 = import_diagnostic(uow, bad_lat.encode(), territory="x")
+    assert [(e.row, e.column) for e in r1.errors] == [(1, "quantity")]
+    assert [(e.row, e.column) for e in r2.errors] == [(3, "lat")]
+    assert dump(sqlite_url) == before
+
+
+def diagnostics_in_datasets() -> list[Path]:
+    files = []
+    for folder in ("demo", "cases", "pooling"):
+        files += sorted((ROOT / "datasets" / folder).rglob("*.csv"))
+        files += sorted((ROOT / "datasets" / folder).rglob("*.xlsx"))
+    return files
+
+
+@pytest.mark.parametrize("path", diagnostics_in_datasets(), ids=lambda p: str(p.relative_to(ROOT / "datasets")))
+def test_every_dataset_imports(sqlite_url, path):
+    with UnitOfWork(sqlite_url) as uow:
+        report = import_diagnostic(uow, path, territory="datasets")
+    assert report.written, [e.as_text() for e in report.errors]
+    assert report.flows > 0

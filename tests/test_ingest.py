@@ -1,0 +1,161 @@
+"""Reading diagnostics: formats, aliases, row errors, warnings; never a traceback."""
+
+import io
+import string
+
+import pytest
+import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from symbiose.domain import ALL_MONTHS, Direction
+from symbiose.ingest import parse_months, parse_number, read_diagnostic
+
+HEADER_EN = "company_id,company_name,direction,resource,quantity,unit,period,lat,lon"
+GOOD_EN = HEADER_EN + "\nA1,Alpha,out,wood.pallet,2,t,month,43.44,4.94\nB1,Beta,in,wood.pallet,10,t,year,43.45,4.95\n"
+
+
+def read(text: str | bytes, **kw):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return read_diagnostic(data, territory="test", **kw)
+
+
+def errors_at(parsed):
+    return {(e.row, e.column) for e in parsed.errors}
+
+
+def test_english_csv_reads_and_normalises():
+    p = read(GOOD_EN)
+    assert p.ok, p.errors
+    flows = {f.company_id: f for f in p.diagnostic.flows}
+    assert flows["A1"].direction is Direction.OUT
+    assert flows["A1"].quantity == pytest.approx(24.0)
+    assert flows["B1"].quantity == pytest.approx(10.0)
+    assert {c.id for c in p.diagnostic.companies} == {"A1", "B1"}
+
+
+def test_french_headers_semicolons_decimal_comma_bom_and_nbsp():
+    text = (
+        "\ufeffID_Entreprise;Raison sociale;Sens;Ressource;Quantité;Unité;Fréquence;Code postal;Commune;Confidentiel\n"
+        "c1;Chlorochimie;sortant;wood.pallet;1\u00a0250,5;kg;mois;13270;Fos-sur-Mer;oui\n"
+        "c2;Garage;entrant;wood.pallet;3 000;kg;an;13500;Martigues;non\n"
+    )
+    p = read(text)
+    assert p.ok, p.errors
+    flows = {f.company_id: f for f in p.diagnostic.flows}
+    assert flows["c1"].quantity == pytest.approx(1250.5 * 12 / 1000)
+    assert flows["c1"].lat == pytest.approx(43.44, abs=0.1)
+    companies = {c.id: c for c in p.diagnostic.companies}
+    assert companies["c1"].confidential and not companies["c2"].confidential
+
+
+def test_xlsx_sheet_named_flux(tmp_path):
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf)
+    book.add_worksheet("notes").write(0, 0, "ignore me")
+    sheet = book.add_worksheet("Flux")
+    for r, row in enumerate([HEADER_EN.split(","), ["A1", "Alpha", "out", "wood.pallet", 2, "t", "month", 43.44, 4.94]]):
+        for c, v in enumerate(row):
+            sheet.write(r, c, v)
+    book.close()
+    p = read(buf.getvalue(), filename="d.xlsx")
+    assert p.ok, p.errors
+    assert p.diagnostic.flows[0].quantity == pytest.approx(24.0)
+
+
+@pytest.mark.parametrize(
+    "row,column",
+    [
+        ("A1,Alpha,out,wood.pallet,beaucoup,t,year,43.4,4.9", "quantity"),
+        ("A1,Alpha,out,wood.pallet,-3,t,year,43.4,4.9", "quantity"),
+        ("A1,Alpha,out,wood.pallet,3,brouettes,year,43.4,4.9", "unit"),
+        ("A1,Alpha,out,wood.pallet,3,t,year,200,4.9", "lat"),
+        ("A1,Alpha,peut-être,wood.pallet,3,t,year,43.4,4.9", "direction"),
+        ("A1,Alpha,out,wood.pallet,3,t,parfois,43.4,4.9", "period"),
+        (",Alpha,out,wood.pallet,3,t,year,43.4,4.9", "company_id"),
+    ],
+)
+def test_row_errors_name_row_and_column(row, column):
+    p = read(HEADER_EN + "\nB1,Beta,in,wood.pallet,10,t,year,43.45,4.95\n" + row + "\n")
+    assert (3, column) in errors_at(p), p.errors
+    assert all(e.message.startswith("expected") or "expected" in e.message for e in p.errors)
+
+
+def test_missing_required_column_is_reported_on_header_row():
+    p = read("company_id,company_name,direction,resource,unit,lat,lon\nA,a,out,wood.pallet,t,43,5\n")
+    assert (1, "quantity") in errors_at(p)
+
+
+def test_unknown_postcode_is_a_row_error():
+    p = read("company_id,company_name,direction,resource,quantity,unit,postcode\nA,a,out,wood.pallet,1,t,99999\n")
+    assert (2, "postcode") in errors_at(p)
+
+
+def test_unknown_columns_are_kept_and_reported():
+    p = read("company_id,company_name,direction,resource,quantity,unit,lat,lon,couleur\nA,a,out,wood.pallet,1,t,43,5,bleu\n")
+    assert p.ok
+    assert p.ignored_columns == ("couleur",)
+    assert p.diagnostic.flows[0].attributes == {"couleur": "bleu"}
+    assert any(w.column == "couleur" for w in p.warnings)
+
+
+def test_ewc_star_implies_hazardous_and_naf_normalised():
+    p = read(
+        "company_id,company_name,direction,resource,quantity,unit,lat,lon,ewc,naf\n"
+        "A,a,out,huiles moteur usagées,1,t,43,5,13 02 05*,4520A\n"
+    )
+    assert p.ok, p.errors
+    f = p.diagnostic.flows[0]
+    assert f.hazardous and f.ewc == "130205"
+    assert p.diagnostic.companies[0].naf == "45.20A"
+
+
+def test_free_text_is_classified_and_listed():
+    p = read("company_id,company_name,direction,resource,quantity,unit,period,lat,lon\nA,a,out,Palettes EUR 120x80 abîmées,30,palette,month,43,5\nA,a,out,xqzzv,1,t,year,43,5\n")
+    assert p.ok, p.errors
+    by_text = {c.text: c for c in p.classified}
+    assert by_text["Palettes EUR 120x80 abîmées"].code.startswith("wood.pallet")
+    assert by_text["xqzzv"].code == "unknown"
+    assert any(f.resource == "unknown" for f in p.diagnostic.flows), "an unclassifiable row is kept, not dropped"
+
+
+def test_duplicate_key_rows_are_summed_with_a_warning():
+    p = read(HEADER_EN + "\nA1,Alpha,out,wood.pallet,2,t,year,43.44,4.94\nA1,Alpha,out,wood.pallet,3,t,year,43.44,4.94\n")
+    assert p.ok
+    assert len(p.diagnostic.flows) == 1 and p.diagnostic.flows[0].quantity == pytest.approx(5)
+    assert any("row 2" in w.message for w in p.warnings)
+
+
+@pytest.mark.parametrize("text,value", [("1 250,5", 1250.5), ("1.250,5", 1250.5), ("1,250.5", 1250.5), ("12", 12.0), ("0,5", 0.5)])
+def test_numbers(text, value):
+    assert parse_number(text, "quantity") == pytest.approx(value)
+
+
+def test_months():
+    assert parse_months("1-12") == ALL_MONTHS
+    assert parse_months("5-9") == sum(1 << (m - 1) for m in range(5, 10))
+    assert parse_months("11-2") == parse_months("11,12,1,2")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2000))
+def test_any_bytes_give_a_report_never_a_traceback(data):
+    p = read_diagnostic(data, territory="fuzz")
+    assert p.errors or p.ok
+    for e in p.errors:
+        assert e.message
+
+
+_cell = st.text(alphabet=string.ascii_letters + string.digits + " ,.;-*éèà%°\"'\n", max_size=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(_cell, min_size=1, max_size=10), min_size=0, max_size=8), st.sampled_from([",", ";"]))
+def test_any_csv_under_the_real_header_gives_report_or_row_errors(rows, sep):
+    header = sep.join(["company_id", "company_name", "direction", "resource", "quantity", "unit", "lat", "lon"])
+    body = "\n".join(sep.join(r) for r in rows)
+    p = read(header + "\n" + body)
+    for e in p.errors:
+        assert e.row is None or e.row >= 1
+    if p.ok:
+        assert all(f.quantity >= 0 for f in p.diagnostic.flows)
