@@ -41,8 +41,9 @@ LOW_CONFIDENCE = 0.6
 """Below this confidence the import warns that the classification is doubtful."""
 
 # Scoring weights (dimensionless, tuned on the dev half of the labelled set).
-_BETA2 = 4.0  # F-beta with beta = 2: explaining the text counts more than covering the label
-_FUZZ_SHARE = 0.15  # share of rapidfuzz's token_sort_ratio in a label's score
+_BETA2 = 1.0  # F-beta of text coverage and label coverage (beta = 1: both count the same)
+_FUZZ_SHARE = 0.1  # share of rapidfuzz's string similarity in a label's score
+_STRING_SCORER = fuzz.token_set_ratio
 _QUALIFIER_SHARE = 0.25  # weight of a state/container word, relative to the median word
 _UNKNOWN_SHARE = 0.5  # weight of a word the taxonomy does not know, relative to the median word
 _TYPO_SIM = {1: 0.9, 2: 0.8}  # similarity of a word corrected by 1 or 2 edits
@@ -52,6 +53,7 @@ _BOOST_EWC = 0.20
 _BOOST_EWC_SUBCHAPTER = 0.06
 _BOOST_EWC_CHAPTER = 0.03
 _BOOST_NAF = 0.05
+_BOOST_LEVEL = 0.05  # a child that lists the EWC/NAF code as well as its parent is more specific
 _BOOST_RANGE = 0.10  # temperature/concentration inside a code's own range
 _PENALTY_RANGE = 0.15  # temperature/concentration outside a code's range
 _CACHE_LIMIT = 200_000
@@ -76,7 +78,8 @@ class Normalised:
     temperature_c: float | None = None
     concentration_pct: float | None = None
     ewc: str | None = None
-    has_dimensions: bool = False
+    pressure_bar: float | None = None
+    dimensions_mm: tuple[int, int] | None = None
 
 
 # --------------------------------------------------------------------------
@@ -104,6 +107,7 @@ class Vocabulary:
     """The classifier's word lists and number patterns (``vocabulary.yaml``)."""
 
     stop_words: frozenset[str]
+    negations: frozenset[str]
     qualifiers: frozenset[str]
     vague: frozenset[str]
     invariant: frozenset[str]
@@ -112,19 +116,24 @@ class Vocabulary:
     phrases: Mapping[tuple[str, ...], tuple[str, ...]]
     extra_synonyms: Mapping[str, tuple[str, ...]]
     patterns: Mapping[str, re.Pattern[str]]
+    saturation_words: frozenset[str]
+    steam_saturation: tuple[float, float, float]  # base_c, exponent, atmosphere_bar
     calibration: tuple[float, float, float]
 
     @classmethod
     def load(cls, path: Path = VOCABULARY_PATH) -> Vocabulary:
         """Read and compile a vocabulary file."""
-        raw: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        raw: dict[str, Any] = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader) or {}
 
         def words(key: str) -> frozenset[str]:
             return frozenset(fold(str(w)) for w in raw.get(key) or [])
 
         cal = raw.get("calibration") or {}
+        sat = raw.get("steam_saturation") or {}
         base = cls(
             stop_words=words("stop_words"),
+            negations=words("negations"),
             qualifiers=words("qualifiers"),
             vague=words("vague"),
             invariant=words("invariant"),
@@ -136,6 +145,12 @@ class Vocabulary:
                 for code, syns in (raw.get("extra_synonyms") or {}).items()
             },
             patterns={k: re.compile(v) for k, v in (raw.get("patterns") or {}).items()},
+            saturation_words=words("saturation_words"),
+            steam_saturation=(
+                float(sat.get("base_c", 100.0)),
+                float(sat.get("exponent", 0.25)),
+                float(sat.get("atmosphere_bar", 1.013)),
+            ),
             calibration=(
                 float(cal.get("intercept", -4.0)),
                 float(cal.get("top", 7.0)),
@@ -156,6 +171,7 @@ class Vocabulary:
         # state and vague words are compared after the same reduction
         qualifiers = base.qualifiers | {base.singular(w) for w in base.qualifiers}
         vague = base.vague | {base.singular(w) for w in base.vague}
+        saturation_words = base.saturation_words | {base.singular(w) for w in base.saturation_words}
         return cls(
             **{
                 **base.__dict__,
@@ -163,6 +179,7 @@ class Vocabulary:
                 "phrases": phrases,
                 "qualifiers": qualifiers,
                 "vague": vague,
+                "saturation_words": saturation_words,
             }
         )
 
@@ -194,6 +211,11 @@ class Vocabulary:
                 word = word[:-1]
         return word
 
+    def saturation_c(self, gauge_bar: float) -> float:
+        """Saturation temperature of steam at a gauge pressure (bar)."""
+        base, exponent, atm = self.steam_saturation
+        return base * max(gauge_bar + atm, 0.01) ** exponent
+
 
 class _Normaliser:
     """Text → :class:`Normalised`, with the vocabulary's rules."""
@@ -216,12 +238,28 @@ class _Normaliser:
 
             def repl(m: re.Match[str]) -> str:
                 keep = on_match(m)
-                return m.group(0) if keep is False else " "
+                if keep is False:
+                    return m.group(0)
+                return keep if isinstance(keep, str) else " "
 
             folded = pat.sub(repl, folded)
 
-        def dims(_m: re.Match[str]) -> None:
-            found["dims"] = True
+        def dims(m: re.Match[str]) -> str:
+            text = m.group(0)
+            values = [_number(x) for x in re.findall(r"\d+(?:[.,]\d+)?", text)][:2]
+            if len(values) < 2:
+                return " "
+            if "mm" in text:
+                scale = 1.0
+            elif "cm" in text:
+                scale = 10.0
+            elif re.search(r"\dm|\sm\b", text) or max(values) < 5:
+                scale = 1000.0
+            else:
+                scale = 10.0 if max(values) < 300 else 1.0
+            big, small = sorted((round(v * scale) for v in values), reverse=True)
+            found.setdefault("dims", (big, small))
+            return f" dim{big}x{small} "
 
         def temp_range(m: re.Match[str]) -> None:
             found.setdefault("temperature", (_number(m.group(1)) + _number(m.group(2))) / 2)
@@ -229,12 +267,13 @@ class _Normaliser:
         def temp(m: re.Match[str]) -> None:
             found.setdefault("temperature", _number(m.group(1)))
 
-        def pct(m: re.Match[str]) -> bool | None:
+        def pressure(m: re.Match[str]) -> None:
+            found.setdefault("pressure", _number(m.group(1)))
+
+        def pct(m: re.Match[str]) -> None:
             value = _number(m.group(1))
-            if not 0 <= value <= 100:
-                return None
-            found.setdefault("concentration", value)
-            return None
+            if 0 <= value <= 100:
+                found.setdefault("concentration", value)
 
         def ewc(m: re.Match[str]) -> bool | None:
             code = m.group(1) + m.group(2) + m.group(3)
@@ -247,6 +286,7 @@ class _Normaliser:
         cut("dimension", dims)
         cut("temperature_range", temp_range)
         cut("temperature", temp)
+        cut("pressure", pressure)
         cut("percent", pct)
         cut("quantity", lambda m: None)
         cut("ewc", ewc)
@@ -257,19 +297,29 @@ class _Normaliser:
         """Folded text without numbers → matching words (plurals, abbreviations, phrases)."""
         v = self.vocab
         out: list[str] = []
+        negation = ""
         for raw in _NON_WORD.split(anyascii(folded).lower()):
             if not raw or _DIGITS.match(raw):
                 continue
+            if raw in v.negations:
+                negation = raw
+                continue
             if raw in v.abbreviations:
-                out.extend(v.abbreviations[raw])
+                words = list(v.abbreviations[raw])
+            elif raw in v.stop_words:
                 continue
-            if raw in v.stop_words:
-                continue
-            word = v.singular(raw)
-            if word in v.abbreviations:
-                out.extend(v.abbreviations[word])
-            elif word not in v.stop_words and len(word) > 1:
-                out.append(word)
+            else:
+                word = v.singular(raw)
+                if word in v.abbreviations:
+                    words = list(v.abbreviations[word])
+                elif word not in v.stop_words and len(word) > 1:
+                    words = [word]
+                else:
+                    continue
+            if negation and words:
+                words[0] = negation + words[0]
+                negation = ""
+            out.extend(words)
         if self.max_phrase:
             out = self._phrases(out)
         return out
@@ -297,7 +347,8 @@ class _Normaliser:
             temperature_c=found.get("temperature"),
             concentration_pct=found.get("concentration"),
             ewc=found.get("ewc"),
-            has_dimensions=bool(found.get("dims")),
+            pressure_bar=found.get("pressure"),
+            dimensions_mm=found.get("dims"),
         )
 
 
@@ -315,35 +366,43 @@ class _Doc:
 
 
 class _Index:
-    """Every label and synonym of every code, as token sets, with an inverted index."""
+    """Every label and synonym of every code, as word sets, with an inverted index.
+
+    A child's synonym that reads like one of its ancestors' once numbers are
+    taken out ("vapeur 10 bar" under ``energy.steam``) is dropped: it cannot
+    tell the child from its parent, the signals do that.
+    """
 
     def __init__(self, taxonomy: Taxonomy, normaliser: _Normaliser, vocabulary: Vocabulary):
-        raw_docs: list[tuple[str, tuple[str, ...]]] = []
-        for code, res in taxonomy.resources.items():
+        own: dict[str, list[frozenset[str]]] = {}
+        ordered: dict[str, list[tuple[str, ...]]] = {}
+        for code in sorted(taxonomy.resources, key=lambda c: c.count(".")):
+            res = taxonomy.resources[code]
             texts = [res.label_fr, res.label_en, *res.synonyms, *vocabulary.extra_synonyms.get(code, ())]
-            texts.append(code.rsplit(".", 1)[-1].replace("_", " "))
-            seen: set[frozenset[str]] = set()
+            inherited = {key for anc in taxonomy.ancestors(code)[1:] for key in own.get(anc, ())}
+            own[code], ordered[code] = [], []
             for text in texts:
-                toks = tuple(t for t in normaliser.words(normaliser.signals(fold(text))[0]))
+                toks = tuple(normaliser(text).tokens)
                 key = frozenset(toks)
-                if key and key not in seen:
-                    seen.add(key)
-                    raw_docs.append((code, toks))
+                if key and key not in own[code] and key not in inherited:
+                    own[code].append(key)
+                    ordered[code].append(toks)
         df: dict[str, set[str]] = defaultdict(set)
-        for code, toks in raw_docs:
-            for t in toks:
-                df[t].add(code)
+        for code, docs in own.items():
+            for key in docs:
+                for t in key:
+                    df[t].add(code)
         n = max(1, len(taxonomy.resources))
         self.idf = {t: math.log(1.0 + n / len(codes)) for t, codes in df.items()}
         self.median_idf = statistics.median(self.idf.values()) if self.idf else 1.0
         self.docs: list[_Doc] = []
         self.by_token: dict[str, list[int]] = defaultdict(list)
-        for code, toks in raw_docs:
-            tokens = frozenset(toks)
-            doc = _Doc(code, tokens, " ".join(toks), sum(self.idf[t] for t in tokens))
-            for t in tokens:
-                self.by_token[t].append(len(self.docs))
-            self.docs.append(doc)
+        for code, docs in ordered.items():
+            for toks in docs:
+                tokens = frozenset(toks)
+                for t in tokens:
+                    self.by_token[t].append(len(self.docs))
+                self.docs.append(_Doc(code, tokens, " ".join(toks), sum(self.idf[t] for t in tokens)))
         self.vocab = sorted(self.by_token)
         self.vocab_set = frozenset(self.vocab)
 
@@ -352,8 +411,10 @@ class _Index:
         if word in self.vocab_set:
             return {word: 1.0}
         out: dict[str, float] = {}
-        if len(word) >= 5:
-            max_dist = 1 if len(word) <= 7 else 2
+        if word.startswith("dim") and word[3:4].isdigit():
+            return out
+        if len(word) >= 6:
+            max_dist = 1 if len(word) <= 8 else 2
             for cand, dist, _ in process.extract(
                 word, self.vocab, scorer=Levenshtein.distance, score_cutoff=max_dist, limit=4
             ):
@@ -383,6 +444,14 @@ class _Index:
 _Result = tuple[str, str, float, tuple[tuple[str, float], ...]]
 
 
+@dataclass(frozen=True, slots=True)
+class _Context:
+    ewc: str | None
+    naf: str
+    temperature_c: float | None
+    concentration_pct: float | None
+
+
 def _norm_naf(naf: str | None) -> str:
     return re.sub(r"[^0-9A-Z]", "", (naf or "").upper())
 
@@ -392,6 +461,16 @@ def _norm_ewc(ewc: str | None) -> str | None:
         return None
     digits = re.sub(r"\D", "", str(ewc))
     return digits if len(digits) == 6 else None
+
+
+def _finite(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
 
 
 def _sigmoid(x: float) -> float:
@@ -412,6 +491,8 @@ class Classifier:
             if res.parent is not None:
                 self._children[res.parent].append(code)
         self._depth = {c: c.count(".") for c in self.taxonomy.resources}
+        self._lineage = {c: [self.taxonomy.resources[a] for a in self.taxonomy.ancestors(c)] for c in self._depth}
+        self._ancestors = {c: [r.code for r in lineage[1:]] for c, lineage in self._lineage.items()}
         self._raw_cache: dict[tuple[Any, ...], _Result] = {}
         self._norm_cache: dict[tuple[Any, ...], _Result] = {}
 
@@ -441,17 +522,18 @@ class Classifier:
 
     def classify_many(self, items: Iterable[str | Mapping[str, Any] | Sequence[Any]]) -> list[Classification]:
         """Classify many rows; each item is a text, a mapping with ``text`` (and optional
-        ``ewc``, ``naf``, ``temperature_c``, ``concentration_pct``) or a tuple in that order."""
+        ``ewc``, ``naf``, ``temperature_c``, ``concentration_pct``) or a tuple in that order.
+        Rows that read the same once normalised are scored once."""
         out = []
         for item in items:
-            if isinstance(item, str):
-                out.append(self.classify(item))
+            if isinstance(item, str) or item is None:
+                out.append(self.classify(item or ""))
             elif isinstance(item, Mapping):
                 text = item.get("text", item.get("resource", ""))
                 kwargs = {k: item.get(k) for k in ("ewc", "naf", "temperature_c", "concentration_pct")}
                 out.append(self.classify(text, **kwargs))
             else:
-                seq = list(item) + [None] * 5
+                seq = [*item, None, None, None, None, None]
                 out.append(
                     self.classify(seq[0], ewc=seq[1], naf=seq[2], temperature_c=seq[3], concentration_pct=seq[4])
                 )
@@ -462,6 +544,19 @@ class Classifier:
         res = self.taxonomy.resources.get(code)
         return res.label_fr if res is not None else UNKNOWN_LABEL
 
+    def ranked(
+        self,
+        text: str,
+        *,
+        ewc: str | None = None,
+        naf: str | None = None,
+        temperature_c: float | None = None,
+        concentration_pct: float | None = None,
+    ) -> list[tuple[str, float]]:
+        """Every candidate code with its raw match score, best first (for diagnosis)."""
+        norm = self._normalise(str(text or ""))
+        return self._score(norm.tokens, self._context_of(norm, ewc, naf, temperature_c, concentration_pct))
+
     # -- internals ---------------------------------------------------------
 
     @staticmethod
@@ -470,58 +565,63 @@ class Classifier:
             cache.clear()
         cache[key] = value
 
+    def _context_of(
+        self, norm: Normalised, ewc: Any, naf: Any, temperature_c: Any, concentration_pct: Any
+    ) -> _Context:
+        temp = _finite(temperature_c)
+        if temp is None:
+            temp = norm.temperature_c
+        if temp is None and norm.pressure_bar is not None and self.vocabulary.saturation_words & set(norm.tokens):
+            temp = self.vocabulary.saturation_c(norm.pressure_bar)
+        conc = _finite(concentration_pct)
+        return _Context(
+            ewc=_norm_ewc(ewc) or norm.ewc,
+            naf=_norm_naf(str(naf) if naf is not None else None),
+            temperature_c=temp,
+            concentration_pct=conc if conc is not None else norm.concentration_pct,
+        )
+
     def _classify_uncached(
-        self,
-        text: str,
-        ewc: str | None,
-        naf: str | None,
-        temperature_c: float | None,
-        concentration_pct: float | None,
+        self, text: str, ewc: Any, naf: Any, temperature_c: Any, concentration_pct: Any
     ) -> _Result:
-        stripped = text.strip()
-        exact = self._codes_lower.get(stripped.lower())
+        exact = self._codes_lower.get(text.strip().lower())
         if exact is not None:
             return exact, self.label(exact), 1.0, ()
         norm = self._normalise(text)
-        ewc_code = _norm_ewc(ewc) or norm.ewc
-        temp = _finite(temperature_c) if _finite(temperature_c) is not None else norm.temperature_c
-        conc = _finite(concentration_pct) if _finite(concentration_pct) is not None else norm.concentration_pct
-        key = (norm.tokens, ewc_code, _norm_naf(naf), temp, conc)
+        ctx = self._context_of(norm, ewc, naf, temperature_c, concentration_pct)
+        key = (norm.tokens, ctx)
         hit = self._norm_cache.get(key)
         if hit is None:
-            hit = self._decide(self._score(norm.tokens, ewc_code, _norm_naf(naf), temp, conc))
+            hit = self._decide(self._score(norm.tokens, ctx))
             self._remember(self._norm_cache, key, hit)
         return hit
 
     def _decide(self, ranked: list[tuple[str, float]]) -> _Result:
+        """Scores → calibrated confidences, ``unknown`` below the threshold."""
         if not ranked:
             return UNKNOWN_RESOURCE, UNKNOWN_LABEL, 0.0, ()
         a, b, c = self.vocabulary.calibration
         s1 = ranked[0][1]
         s2 = ranked[1][1] if len(ranked) > 1 else 0.0
-        top_conf = _sigmoid(a + b * s1 + c * (s1 - s2))
-        rest = 1.0 - top_conf
-        confs = [(ranked[0][0], top_conf)]
+        top = _sigmoid(a + b * s1 + c * (s1 - s2))
+        confs = [(ranked[0][0], round(top, 4))]
         for code, s in ranked[1:4]:
-            confs.append((code, min(rest, _sigmoid(a + b * s + c * (s - s1)))))
-        confs = [(code, round(p, 4)) for code, p in confs]
-        if top_conf < UNKNOWN_THRESHOLD:
+            confs.append((code, round(min(1.0 - top, _sigmoid(a + b * s + c * (s - s1))), 4)))
+        if top < UNKNOWN_THRESHOLD:
             return UNKNOWN_RESOURCE, UNKNOWN_LABEL, confs[0][1], tuple(confs[:3])
         return confs[0][0], self.label(confs[0][0]), confs[0][1], tuple(confs[1:4])
 
     def _query(self, tokens: tuple[str, ...]) -> list[tuple[float, dict[str, float]]]:
         """Each content word of the text, as (weight, index words it may stand for)."""
         index, v = self._index, self.vocabulary
-        words = list(tokens)
-        # glue two words the index knows as one ("big bag" -> "bigbag")
         merged: list[str] = []
         i = 0
-        while i < len(words):
-            if i + 1 < len(words) and words[i] + words[i + 1] in index.vocab_set:
-                merged.append(words[i] + words[i + 1])
+        while i < len(tokens):  # two words the index knows glued ("big bag" -> "bigbag")
+            if i + 1 < len(tokens) and tokens[i] + tokens[i + 1] in index.vocab_set:
+                merged.append(tokens[i] + tokens[i + 1])
                 i += 2
             else:
-                merged.append(words[i])
+                merged.append(tokens[i])
                 i += 1
         query: list[tuple[float, dict[str, float]]] = []
         seen: set[str] = set()
@@ -530,16 +630,18 @@ class Classifier:
                 continue
             seen.add(word)
             matches = index.lookup(word)
-            if not matches and word not in index.vocab_set:
+            if not matches:
                 parts = index.split(word)
                 if parts:
-                    for p in parts:
-                        if p not in seen:
-                            seen.add(p)
-                            query.append((index.idf[p], {p: 1.0}))
+                    for part in parts:
+                        if part not in seen:
+                            seen.add(part)
+                            query.append((index.idf[part], {part: 1.0}))
+                    continue
+                if word.startswith("dim"):
                     continue
             if matches:
-                weight = max(index.idf[m] * s for m, s in matches.items())
+                weight = max(index.idf[m] * sim for m, sim in matches.items())
             else:
                 weight = _UNKNOWN_SHARE * index.median_idf
             if word in v.qualifiers or word in v.vague:
@@ -548,111 +650,124 @@ class Classifier:
         return query
 
     def _text_scores(self, tokens: tuple[str, ...]) -> dict[str, float]:
-        """Best label score of every code sharing a word with the text."""
+        """Match score of every code sharing a word with the text.
+
+        The words of the text explained by any label of the code or of its
+        ancestors (``cq``) and the share of the code's best-covered label found
+        in the text (``cd``) make an F score, mixed with rapidfuzz's
+        token-set similarity to the closest label.
+        """
         if not tokens or all(t in self.vocabulary.vague for t in tokens):
             return {}
         index = self._index
         query = self._query(tokens)
         total = sum(w for w, _ in query) or 1.0
-        candidates: set[int] = set()
+        docs_by_code: dict[str, list[_Doc]] = defaultdict(list)
         for _, matches in query:
             for m in matches:
-                candidates.update(index.by_token[m])
+                for di in index.by_token[m]:
+                    doc = index.docs[di]
+                    if doc not in docs_by_code[doc.code]:
+                        docs_by_code[doc.code].append(doc)
         qtext = " ".join(tokens)
         scores: dict[str, float] = {}
-        for di in candidates:
-            doc = index.docs[di]
-            covered_q = 0.0
-            covered_d: dict[str, float] = {}
-            for weight, matches in query:
-                best = 0.0
-                for m, sim in matches.items():
-                    if m in doc.tokens and sim > best:
-                        best = sim
-                        if sim > covered_d.get(m, 0.0):
-                            covered_d[m] = sim
-                covered_q += weight * best
-            cq = covered_q / total
-            cd = sum(index.idf[m] * s for m, s in covered_d.items()) / (doc.weight or 1.0)
-            if cq <= 0 or cd <= 0:
+        for code, docs in docs_by_code.items():
+            # a child is a kind of its parent: the parent's words explain the text too
+            inherited = [d for anc in self._ancestors[code] for d in docs_by_code.get(anc, ())]
+            best_q = [0.0] * len(query)
+            best_d = 0.0
+            best_r = 0.0
+            for own, doc in [*((True, d) for d in docs), *((False, d) for d in inherited)]:
+                covered: dict[str, float] = {}
+                for qi, (_, matches) in enumerate(query):
+                    for m, sim in matches.items():
+                        if m in doc.tokens:
+                            if sim > best_q[qi]:
+                                best_q[qi] = sim
+                            if sim > covered.get(m, 0.0):
+                                covered[m] = sim
+                if not own:
+                    continue
+                cd = sum(index.idf[m] * sim for m, sim in covered.items()) / (doc.weight or 1.0)
+                best_d = max(best_d, cd)
+                best_r = max(best_r, _STRING_SCORER(qtext, doc.text) / 100.0)
+            cq = sum(w * q for (w, _), q in zip(query, best_q, strict=True)) / total
+            if cq <= 0 or best_d <= 0:
                 continue
-            f = (1 + _BETA2) * cq * cd / (_BETA2 * cd + cq)
-            score = (1 - _FUZZ_SHARE) * f + _FUZZ_SHARE * fuzz.token_sort_ratio(qtext, doc.text) / 100.0
-            if score > scores.get(doc.code, 0.0):
-                scores[doc.code] = score
+            f = (1 + _BETA2) * cq * best_d / (_BETA2 * best_d + cq)
+            scores[code] = (1 - _FUZZ_SHARE) * f + _FUZZ_SHARE * best_r
         return scores
 
-    def _context(self, code: str, ewc: str | None, naf: str, temp: float | None, conc: float | None) -> float:
+    def _boost(self, code: str, ctx: _Context) -> float:
         """Boost (or penalty) of a code from the EWC code, the NAF code and the signals."""
-        tax = self.taxonomy
-        res = tax.resources[code]
-        lineage = [tax.resources[c] for c in tax.ancestors(code)]
+        lineage = self._lineage[code]
         boost = 0.0
-        if ewc:
-            listed = {e for r in lineage for e in r.ewc}
-            if ewc in listed:
-                boost += _BOOST_EWC
-            elif any(e[:4] == ewc[:4] for e in listed):
-                boost += _BOOST_EWC_SUBCHAPTER
-            elif any(e[:2] == ewc[:2] for e in listed):
-                boost += _BOOST_EWC_CHAPTER
-        if naf:
-            hints = {_norm_naf(h) for r in lineage for h in r.naf_hints}
-            if any(h and naf.startswith(h) for h in hints):
-                boost += _BOOST_NAF
-        parent = tax.resources.get(res.parent) if res.parent else None
-        for value, rng, parent_rng in (
-            (temp, res.temperature_range_c, parent.temperature_range_c if parent else None),
-            (conc, res.concentration_range_pct, parent.concentration_range_pct if parent else None),
-        ):
-            if value is None or rng is None:
-                continue
-            lo, hi = rng
-            if lo <= value <= hi:
-                if rng != parent_rng:
-                    boost += _BOOST_RANGE
+        if ctx.ewc:
+            levels = sum(ctx.ewc in r.ewc for r in lineage)
+            if levels:
+                boost += _BOOST_EWC + _BOOST_LEVEL * (levels - 1)
             else:
+                listed = [e for r in lineage for e in r.ewc]
+                if any(e[:4] == ctx.ewc[:4] for e in listed):
+                    boost += _BOOST_EWC_SUBCHAPTER
+                elif any(e[:2] == ctx.ewc[:2] for e in listed):
+                    boost += _BOOST_EWC_CHAPTER
+        if ctx.naf:
+            levels = sum(
+                any((h := _norm_naf(hint)) and ctx.naf.startswith(h) for hint in r.naf_hints) for r in lineage
+            )
+            if levels:
+                boost += _BOOST_NAF + _BOOST_LEVEL * (levels - 1)
+        for value, attr in ((ctx.temperature_c, "temperature_range_c"), (ctx.concentration_pct, "concentration_range_pct")):
+            if value is None:
+                continue
+            rng = getattr(lineage[0], attr)
+            if rng is not None and not rng[0] <= value <= rng[1]:
                 boost -= _PENALTY_RANGE
+                continue
+            # each level that narrows the range around the value adds a boost, so the
+            # tightest band wins ("vapeur 12 bar" -> medium-pressure steam)
+            for level, res in enumerate(lineage):
+                own = getattr(res, attr)
+                above = getattr(lineage[level + 1], attr) if level + 1 < len(lineage) else None
+                if own is not None and own != above and own[0] <= value < own[1]:
+                    boost += _BOOST_RANGE  # half-open bands: 60 °C is "60-90", not "< 60"
         return boost
 
-    def _score(
-        self, tokens: tuple[str, ...], ewc: str | None, naf: str, temp: float | None, conc: float | None
-    ) -> list[tuple[str, float]]:
+    def _score(self, tokens: tuple[str, ...], ctx: _Context) -> list[tuple[str, float]]:
+        """Candidate codes with text score plus context boost, best first."""
         text = self._text_scores(tokens)
-        if ewc:
-            for code in self.taxonomy.codes_for_ewc(ewc):
+        if ctx.ewc:
+            for code in self.taxonomy.codes_for_ewc(ctx.ewc):
                 text.setdefault(code, 0.0)
         if not text:
             return []
-        context: dict[str, float] = {}
+        boosts: dict[str, float] = {}
 
-        def ctx(code: str) -> float:
-            if code not in context:
-                context[code] = self._context(code, ewc, naf, temp, conc)
-            return context[code]
+        def boost(code: str) -> float:
+            if code not in boosts:
+                boosts[code] = self._boost(code, ctx)
+            return boosts[code]
 
-        # a child inherits its parent's text match when the context points at it more
+        # a child inherits most of its parent's text match when the context points
+        # at it, and at it alone, more than at the parent
         frontier = list(text)
         while frontier:
             code = frontier.pop()
-            for child in self._children.get(code, ()):
-                if ctx(child) > ctx(code):
-                    inherited = _INHERIT * text[code]
-                    if inherited > text.get(child, 0.0):
-                        text[child] = inherited
-                        frontier.append(child)
-        final = ((code, s + ctx(code)) for code, s in text.items())
+            children = self._children.get(code, ())
+            if not children:
+                continue
+            child_boosts = [(boost(child), child) for child in children]
+            best = max(b for b, _ in child_boosts)
+            chosen = [child for b, child in child_boosts if b == best]
+            if best > boost(code) and len(chosen) == 1:
+                child = chosen[0]
+                inherited = _INHERIT * text[code]
+                if inherited > text.get(child, 0.0):
+                    text[child] = inherited
+                    frontier.append(child)
+        final = [(code, s + boost(code)) for code, s in text.items()]
         return sorted((cs for cs in final if cs[1] > 0), key=lambda cs: (-cs[1], self._depth[cs[0]], cs[0]))
-
-
-def _finite(value: float | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 @lru_cache(maxsize=1)

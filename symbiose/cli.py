@@ -307,6 +307,61 @@ def serve(
 
 
 # --------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------
+
+
+@app.command("report")
+def report_cmd(
+    file: Annotated[Path | None, typer.Argument(help="Diagnostic to report on without any database.")] = None,
+    territory: Annotated[str | None, typer.Option("--territory", help="Report on a stored territory's latest run.")] = None,
+    all_territories: Annotated[bool, typer.Option("--all", help="Every territory: one folder each and an index.html.")] = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder to write the reports into.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Write the French HTML report, XLSX workbook, GeoJSON and synergy JSON."""
+    from symbiose.services import reports
+    from symbiose.services.runs import InputRejected
+    from symbiose.services.territories import TerritoryNotFound
+
+    if sum((file is not None, territory is not None, all_territories)) != 1:
+        err.print("give exactly one of FILE, --territory CODE or --all", markup=False)
+        raise typer.Exit(2)
+    if out_dir is None:
+        err.print("missing option --out DIR", markup=False)
+        raise typer.Exit(2)
+    if file is not None:
+        _check_file(file)
+        with progress_bar("Appariement") as progress:
+            try:
+                paths = reports.write_file_report_set(file, out_dir, progress=progress)
+            except InputRejected as exc:
+                _reject(exc.errors)
+    elif territory is not None:
+        try:
+            with _uow(db) as uow:
+                paths = reports.write_report_set(uow, territory, out_dir)
+        except TerritoryNotFound:
+            err.print(f"unknown territory {territory!r}", markup=False)
+            raise typer.Exit(2) from None
+        except reports.NoFinishedRun:
+            err.print(f"le territoire {territory!r} n'a pas encore d'analyse terminée : "
+                      f"lancez d'abord `symbiose match --territory {territory}`", markup=False)
+            raise typer.Exit(2) from None
+    else:
+        with _uow(db) as uow, progress_bar("Rapports") as progress:
+            batch = reports.write_all_report_sets(uow, out_dir, progress=progress)
+        out.print(f"[bold]{len(batch.written)} rapport(s) écrit(s)[/], {len(batch.skipped)} territoire(s) sans analyse terminée.")
+        for code, reason in batch.skipped.items():
+            out.print(f"  {code} : {reason}", highlight=False, markup=False)
+        out.print(f"Index : {batch.index}", highlight=False, markup=False)
+        return
+    out.print("[bold]Fichiers écrits :[/]")
+    for kind, path in paths.items():
+        out.print(f"  {kind:10} {path}", highlight=False, markup=False)
+
+
+# --------------------------------------------------------------------------
 # demo
 # --------------------------------------------------------------------------
 

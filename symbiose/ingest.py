@@ -256,14 +256,13 @@ def parse_naf(text: str) -> str:
 
 
 def parse_postcode(text: str) -> str:
-    s = re.sub(r"\s", "", text)
-    if s.endswith(".0"):
-        s = s[:-2]
-    if s.isdigit() and len(s) == 4:
-        s = "0" + s
-    if not re.fullmatch(r"\d{5}|2[AB]\d{3}", s.upper()):
-        raise _RowError("postcode", text, "expected a five-digit French postcode")
-    return s.upper()
+    """A five-digit French postcode (spreadsheet spellings accepted)."""
+    from symbiose.geocode import GeocodeError, normalise_postcode
+
+    try:
+        return normalise_postcode(text)
+    except GeocodeError:
+        raise _RowError("postcode", text, "expected a five-digit French postcode") from None
 
 
 # --------------------------------------------------------------------------

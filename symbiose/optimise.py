@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
 from ortools.linear_solver import pywraplp
@@ -38,6 +38,7 @@ _STATUS = {
     pywraplp.Solver.NOT_SOLVED: "NOT_SOLVED",
 }
 _TOL = 1e-7  # relative amount below which a flow is read as zero
+MIP_RELATIVE_GAP = 1e-4  # SCIP stops when its plan is within this share of the best bound
 
 
 @dataclass
@@ -143,6 +144,11 @@ def _build_component(
     return comp
 
 
+def link_capacity(c: Candidate, supplies: Mapping[str, float], demands: Mapping[str, float]) -> float:
+    """Most a candidate can carry: its own cap, its supply, its demand's need over the ratio."""
+    return min(c.max_quantity, supplies.get(c.supply_flow_id, 0.0), demands.get(c.demand_flow_id, 0.0) / c.ratio)
+
+
 def build_model(
     candidates: Iterable[Candidate],
     supplies: Mapping[str, float],
@@ -154,17 +160,19 @@ def build_model(
     ``supplies`` and ``demands`` map flow ids to yearly quantities;
     ``outside_value`` maps supply flow ids to the € per unit the output is
     worth in pooled collection instead. Candidates whose value per unit is
-    not positive, whose cap is zero or whose flows are unknown are left out.
+    not positive, whose cap is zero, whose flows are unknown, or whose fixed
+    cost exceeds all it could ever earn are left out (exact presolve); the
+    cap of the others is tightened to ``min(cap, supply, need / ratio)``.
     """
     outside_value = outside_value or {}
-    kept = [
-        c
-        for c in candidates
-        if c.value_eur_per_unit > 0
-        and c.max_quantity > 0
-        and supplies.get(c.supply_flow_id, 0.0) > 0
-        and demands.get(c.demand_flow_id, 0.0) > 0
-    ]
+    kept = []
+    for c in candidates:
+        cap = link_capacity(c, supplies, demands)
+        if c.value_eur_per_unit <= 0 or cap <= 0:
+            continue
+        if c.fixed_cost_eur > 0 and c.value_eur_per_unit * cap <= c.fixed_cost_eur:
+            continue  # opening it can never pay: leaving it out is exact
+        kept.append(c if cap >= c.max_quantity else replace(c, max_quantity=cap))
     comps = [
         _build_component(i, group, supplies, demands, outside_value)
         for i, group in enumerate(_components(kept))
@@ -172,14 +180,27 @@ def build_model(
     return MatchingModel(components=comps, candidates={c.id: c for c in kept})
 
 
-def solve(model: MatchingModel, time_limit_s: float = 10.0) -> Solution:
-    """Solve every component within ``time_limit_s`` in all, then :func:`extract` the plan."""
+def solve(model: MatchingModel, time_limit_s: float = 10.0, mip_gap: float = MIP_RELATIVE_GAP) -> Solution:
+    """Solve every component within ``time_limit_s`` in all, then :func:`extract` the plan.
+
+    Mixed-integer components stop at a relative gap of ``mip_gap`` (their
+    status is then still OPTIMAL, within that tolerance; the gap is reported).
+    """
     deadline = time.perf_counter() + time_limit_s
-    for comp in model.components:
-        left_ms = max(1, int((deadline - time.perf_counter()) * 1000))
-        comp.solver.SetTimeLimit(left_ms)
+    # linear components first (fast); then mixed-integer ones from the smallest, each
+    # given an equal share of the time left, so one hard component cannot starve the rest
+    order = sorted(model.components, key=lambda c: (c.kind == "MILP", len(c.candidates), c.index))
+    milp_left = model.milp_components
+    for comp in order:
+        left_s = deadline - time.perf_counter()
+        share = left_s / milp_left if comp.kind == "MILP" and milp_left > 0 else left_s
+        comp.solver.SetTimeLimit(max(1, int(share * 1000)))
+        params = pywraplp.MPSolverParameters()
+        if comp.kind == "MILP":
+            params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, mip_gap)
+            milp_left -= 1
         start = time.perf_counter()
-        status = _STATUS.get(comp.solver.Solve(), "ABNORMAL")
+        status = _STATUS.get(comp.solver.Solve(params), "ABNORMAL")
         comp.seconds = time.perf_counter() - start
         comp.status = status
         if status in ("OPTIMAL", "FEASIBLE"):
@@ -187,8 +208,7 @@ def solve(model: MatchingModel, time_limit_s: float = 10.0) -> Solution:
             comp.best_bound_eur = (
                 comp.solver.Objective().BestBound() if comp.kind == "MILP" else comp.objective_eur
             )
-            if comp.kind == "MILP" and status == "OPTIMAL":
-                comp.best_bound_eur = max(comp.best_bound_eur, comp.objective_eur)
+            comp.best_bound_eur = max(comp.best_bound_eur, comp.objective_eur)
         else:
             comp.objective_eur = 0.0  # nothing done in this component is always feasible
             comp.best_bound_eur = comp.upper_bound()

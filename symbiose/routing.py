@@ -132,13 +132,17 @@ class Round:
 
 
 def _split_visits(stops: Sequence[Stop], capacity: float) -> list[Visit]:
-    """One visit per stop, or several equal ones when a stop's demand exceeds the capacity."""
+    """One visit per stop; a stop whose demand exceeds the capacity gets full
+    loads and one visit for the remainder."""
     visits = []
     for i, s in enumerate(stops):
         if s.demand < 0 or not math.isfinite(s.demand):
             raise ValueError(f"stop {s.id!r}: demand must be a finite number >= 0")
-        pieces = max(1, math.ceil(s.demand / capacity - 1e-9)) if math.isfinite(capacity) else 1
-        visits.extend(Visit(i, s.demand / pieces) for _ in range(pieces))
+        full, rest = (divmod(s.demand, capacity) if math.isfinite(capacity) else (0.0, s.demand))
+        if full and rest <= capacity * 1e-9:
+            full, rest = full - 1, capacity
+        visits.extend(Visit(i, capacity) for _ in range(int(full)))
+        visits.append(Visit(i, rest))
     return visits
 
 
@@ -167,13 +171,16 @@ def solve_round(
     *,
     time_limit_s: float = 1.0,
     detour_factor: float = 1.0,
+    solutions_per_visit: int | None = SOLUTIONS_PER_VISIT,
+    max_stops_per_trip: int | None = None,
 ) -> Round:
     """Shortest round from ``depot`` (lat, lon) through every stop, trips within ``vehicle_capacity``.
 
-    ``vehicle_capacity`` may be ``math.inf`` (one trip). A stop whose demand
-    exceeds the capacity is visited several times (equal loads). When the
+    ``vehicle_capacity`` may be ``math.inf``; ``max_stops_per_trip`` caps the
+    visits of one trip (a working day's round). A stop whose demand
+    exceeds the capacity is visited several times (full loads, then the rest). When the
     solver finds nothing, every visit becomes its own trip and ``status``
-    says so.
+    says so. ``solutions_per_visit=None`` lets the search run to the time limit.
     """
     if vehicle_capacity <= 0:
         raise ValueError("vehicle_capacity must be > 0")
@@ -192,9 +199,10 @@ def solve_round(
     n_nodes = len(visits) + 1
     capped = math.isfinite(vehicle_capacity)
     loads = [0] + [round(v.load / vehicle_capacity * LOAD_RESOLUTION) if capped else 0 for v in visits]
-    n_vehicles = 1
-    if capped:
-        n_vehicles = min(len(visits), _first_fit_decreasing(loads[1:], LOAD_RESOLUTION) + EXTRA_VEHICLES)
+    packed = _first_fit_decreasing(loads[1:], LOAD_RESOLUTION) if capped else 1
+    if max_stops_per_trip:
+        packed = max(packed, math.ceil(len(visits) / max_stops_per_trip))
+    n_vehicles = min(len(visits), packed + EXTRA_VEHICLES) if capped or max_stops_per_trip else 1
 
     manager = pywrapcp.RoutingIndexManager(n_nodes, n_vehicles, 0)
     model = pywrapcp.RoutingModel(manager)
@@ -204,11 +212,15 @@ def solve_round(
     if capped:
         demand = model.RegisterUnaryTransitVector(loads)
         model.AddDimensionWithVehicleCapacity(demand, 0, [LOAD_RESOLUTION] * n_vehicles, True, "load")
+    if max_stops_per_trip:
+        count = model.RegisterUnaryTransitVector([0] + [1] * len(visits))
+        model.AddDimensionWithVehicleCapacity(count, 0, [max_stops_per_trip] * n_vehicles, True, "stops")
 
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    params.solution_limit = SOLUTIONS_PER_VISIT * len(visits)
+    if solutions_per_visit:
+        params.solution_limit = solutions_per_visit * len(visits)
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     solution = model.SolveWithParameters(params)
     elapsed = time.perf_counter() - started

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     run_workers: int = 1
     match_time_limit_s: float = 30.0
     cors_origins: list[str] = []
+    # HMAC key of the opaque aliases shown to portal keys instead of confidential
+    # companies' ids; when unset, a random key is made once and kept in the database.
+    anonymisation_secret: str | None = None
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()

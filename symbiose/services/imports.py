@@ -98,12 +98,15 @@ def import_diagnostic(
     actor: str | None = None,
     progress: Progress | None = None,
     create_territory: bool = True,
+    single_territory: bool = False,
 ) -> ImportReport:
     """Check a diagnostic and, when it has no blocking error and this is no dry run, write it.
 
     Companies are keyed by ``company_id`` and flows by the spec's key, so a
     second import of the same file updates in place. Nothing is written when
-    any row has a blocking error.
+    any row has a blocking error. ``single_territory``: a row naming another
+    territory than ``territory`` is a blocking error (an API key writes only
+    into its own territory).
     """
     check_code(territory)
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
@@ -113,6 +116,17 @@ def import_diagnostic(
     report = _report(parsed, territory, dry_run=dry_run)
     if parsed.errors:
         return report
+    if single_territory:
+        first_row = {}
+        for f in parsed.diagnostic.flows:
+            first_row.setdefault(f.company_id, parsed.flow_rows.get(f.id))
+        for c in parsed.diagnostic.companies:
+            if (c.territory or territory) != territory:
+                report.errors.append(Issue(first_row.get(c.id), "territory", c.territory,
+                                           f"expected {territory!r}: this import writes into that territory only"))
+        if report.errors:
+            report.errors.sort(key=lambda i: (i.row or 0, i.column or ""))
+            return report
     session = uow.session
     territories: dict[str, TerritoryRow] = {}
     for code in sorted({c.territory or territory for c in parsed.diagnostic.companies} | {territory}):

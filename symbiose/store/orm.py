@@ -185,3 +185,12 @@ class ApiKeyRow(Base):
     label: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class InstanceSecretRow(Base):
+    """Secrets made once per installation (e.g. the HMAC key of anonymised aliases)."""
+
+    __tablename__ = "instance_secrets"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

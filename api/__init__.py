@@ -1,0 +1,1 @@
+"""The HTTP API of symbiose (``http-api.md``): FastAPI, one router per resource under ``/api/v1``."""

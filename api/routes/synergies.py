@@ -1,0 +1,70 @@
+"""Synergies of the latest run, their follow-up and the parties' consent."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import RedactorDep, TerritoryDep, UowDep, WriterDep, actor
+from api.problems import responses
+from api.routes.common import PageDep
+from api.schemas import NO_NUL, ConsentCreate, ConsentOut, FollowUpUpdate, PageOut, SynergyOut
+from symbiose.domain import FollowUpStatus
+from symbiose.services.followup import record_consent, update_followup
+from symbiose.services.queries import get_synergy, list_synergies
+
+router = APIRouter(prefix="/territories/{code}/synergies", tags=["synergies"])
+SynergyId = Annotated[str, Path(max_length=64, pattern=NO_NUL, description="the synergy's id in the latest run, e.g. S-0001")]
+
+
+@router.get("", operation_id="list_synergies", response_model=PageOut[SynergyOut])
+def synergies(
+    territory: TerritoryDep,
+    uow: UowDep,
+    redactor: RedactorDep,
+    paging: PageDep,
+    type: Annotated[Literal["substitution", "mutualisation"] | None, Query()] = None,
+    resource: Annotated[str | None, Query(max_length=128, pattern=NO_NUL, description="taxonomy code prefix")] = None,
+    company_id: Annotated[str | None, Query(max_length=128, pattern=NO_NUL, description="a participating company")] = None,
+    status: Annotated[FollowUpStatus | None, Query(description="follow-up status")] = None,
+    min_score: Annotated[float | None, Query(ge=0, le=1, allow_inf_nan=False)] = None,
+) -> dict:
+    """The latest finished run's synergies by rank, each as in synergy-output.md plus its follow-up."""
+    return list_synergies(
+        uow, territory, type=type, resource=resource, company_id=company_id,
+        status=status.value if status else None, min_score=min_score, page=paging.page, size=paging.size,
+        redactor=redactor,
+    ).to_dict()
+
+
+@router.get("/{synergy_id}", operation_id="get_synergy", response_model=SynergyOut, responses=responses(404))
+def synergy(territory: TerritoryDep, uow: UowDep, redactor: RedactorDep, synergy_id: SynergyId) -> dict:
+    """One synergy with its follow-up history."""
+    return get_synergy(uow, territory, synergy_id, redactor=redactor)
+
+
+@router.patch(
+    "/{synergy_id}", operation_id="update_synergy_followup", response_model=SynergyOut,
+    responses=responses(403, 404, 409),
+)
+def follow_up(
+    territory: TerritoryDep, caller: WriterDep, uow: UowDep, synergy_id: SynergyId, body: FollowUpUpdate
+) -> dict:
+    """Move the follow-up: proposed → contacted → studied → implemented (forward, steps may be skipped),
+    or rejected from any status with a note (the reason). 409 for a move that is not allowed."""
+    return update_followup(
+        uow, territory.code, synergy_id, status=body.status.value if body.status else None, note=body.note,
+        actor=actor(caller),
+    )
+
+
+@router.post(
+    "/{synergy_id}/consent", operation_id="record_synergy_consent", response_model=ConsentOut,
+    responses=responses(403, 404),
+)
+def consent(
+    territory: TerritoryDep, _caller: WriterDep, uow: UowDep, synergy_id: SynergyId, body: ConsentCreate
+) -> dict:
+    """A party agrees to be named to the other parties; once all have, portal keys see their names."""
+    return record_consent(uow, territory.code, synergy_id, body.company_id)

@@ -1,0 +1,24 @@
+"""The animator web pages: server-rendered French pages (jinja2, htmx, Leaflet)
+over the same services as the HTTP API, signed in with an API key kept in
+an HttpOnly cookie.
+
+``mount(app)`` adds the pages, their error pages and the ``/static`` files
+(Leaflet and htmx are vendored, no CDN).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.web.routes import STATIC_DIR, install_handlers, router
+
+
+def mount(app: FastAPI) -> None:
+    """Serve the web pages and ``/static`` from ``app``."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_handlers(app)
+
+
+__all__ = ["mount", "router"]

@@ -1,0 +1,514 @@
+"""Routes of the animator web pages: a thin adapter that checks the key kept in
+the session cookie exactly like the API (``api.deps``), calls the services and
+renders French HTML.
+
+Every page answers HTML: a missing key redirects to the sign-in page, a
+territory the key does not cover is a 404 page (as one that does not exist),
+a write with a ``portal`` key a 403 page. Forms work without JavaScript
+(post, then redirect); htmx only polls the run status and loads the map's
+company panel.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from babel.dates import format_datetime, get_timezone
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from api.deps import UowDep, actor, get_redactor, get_territory_row
+from api.problems import ProblemException
+from symbiose.domain import FollowUpStatus, SynergyType
+from symbiose.explain import format as fr
+from symbiose.privacy import Redactor
+from symbiose.report.data import DIRECTION_FR, PERIOD_FR, STATUS_FR, TYPE_FR, family, resource_label
+from symbiose.services import pages
+from symbiose.services.followup import InvalidFollowUp, TransitionRejected, record_consent, update_followup
+from symbiose.services.imports import import_diagnostic
+from symbiose.services.keys import Caller, resolve_api_key
+from symbiose.services.queries import (
+    NotFound,
+    get_run,
+    get_synergy,
+    indicators,
+    list_flows,
+    list_synergies,
+    territory_map,
+)
+from symbiose.services.runs import create_run
+from symbiose.services.territories import list_territories, territory_counts
+from symbiose.store.orm import TerritoryRow
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+TEMPLATES_DIR = HERE / "templates"
+COOKIE = "symbiose_cle"
+TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+TILE_ORIGIN = "https://tile.openstreetmap.org"
+PAGE_SIZE = 25
+POLL_SECONDS = 1
+TIMEZONE = "Europe/Paris"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src 'self' data: {TILE_ORIGIN}; connect-src 'self'; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+STATUS_ACTIONS_FR = {
+    "contacted": "Entreprises contactées",
+    "studied": "Étudiée",
+    "implemented": "Mise en œuvre",
+}
+
+router = APIRouter(include_in_schema=False)
+
+
+# --------------------------------------------------------------------------
+# Errors of the pages: HTML, never problem+json
+# --------------------------------------------------------------------------
+
+
+class SignInRequired(Exception):
+    """No valid key in the cookie: go to the sign-in page."""
+
+
+class PageError(Exception):
+    """An error shown as a French HTML page with its HTTP status."""
+
+    def __init__(self, status: int, title: str, detail: str):
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+
+
+def not_found(detail: str = "Cette page n'existe pas ou votre clé ne la couvre pas.") -> PageError:
+    return PageError(404, "Page introuvable", detail)
+
+
+# --------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------
+
+
+def _date(value: str | None) -> str:
+    """``2026-11-25T01:54:00Z`` → ``25 novembre 2026 à 02:54`` (Paris time)."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return format_datetime(moment, "d MMMM y 'à' HH:mm", tzinfo=get_timezone(TIMEZONE), locale="fr_FR")
+
+
+def _qty(value: float | None, unit: str | None) -> str:
+    return fr.quantity(float(value or 0), str(unit or "").split("/")[0])
+
+
+def _pct(value: float | None) -> str:
+    return f"{fr.number(100 * float(value or 0))} %"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The jinja2 environment of the pages (autoescape always on)."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters.update({
+        "number": fr.number, "smart": fr.smart_number, "euros": fr.euros, "km": fr.km, "tco2": fr.tco2,
+        "qty": _qty, "pct": _pct, "date": _date, "resource_label": resource_label,
+        "family_label": lambda code: family(code)[1],
+        "family_code": lambda code: family(code)[0],
+        "direction_fr": lambda d: DIRECTION_FR.get(str(d), str(d)),
+        "period_fr": lambda p: PERIOD_FR.get(str(p), str(p)),
+    })
+    env.globals.update(
+        status_labels=STATUS_FR, type_labels=TYPE_FR, status_actions=STATUS_ACTIONS_FR,
+        statuses=[s.value for s in FollowUpStatus], types=[t.value for t in SynergyType],
+    )
+    return env
+
+
+def render(request: Request, template: str, status: int = 200, headers: dict[str, str] | None = None,
+           **context: Any) -> HTMLResponse:
+    """A page (or an htmx fragment) rendered with the security headers."""
+    def url(name: str, **params: Any) -> str:
+        return str(request.url_for(name, **{k: str(v) for k, v in params.items()}).path)
+
+    context.setdefault("caller", None)
+    context.setdefault("territory", None)
+    html = environment().get_template(template).render(request=request, url=url, **context)
+    return HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
+
+
+def redirect(request: Request, name: str, **params: Any) -> Response:
+    """303 to a named page; for an htmx request, ``HX-Redirect`` instead."""
+    target = str(request.url_for(name, **{k: str(v) for k, v in params.items()}).path)
+    if request.headers.get("HX-Request"):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+def install_handlers(app: FastAPI) -> None:
+    """HTML answers for the pages' own errors."""
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, _exc: SignInRequired) -> Response:
+        target = str(request.url_for("sign_in_form").path)
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method == "GET":
+            target += "?suite=" + quote(here, safe="")
+        if request.headers.get("HX-Request"):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(PageError)
+    async def _page_error(request: Request, exc: PageError) -> Response:
+        caller = getattr(request.state, "page_caller", None)
+        return render(request, "erreur.html", exc.status, caller=caller, title=exc.title, detail=exc.detail)
+
+
+# --------------------------------------------------------------------------
+# Who calls: the key of the cookie, checked like the API's
+# --------------------------------------------------------------------------
+
+
+def page_caller(request: Request, uow: UowDep) -> Caller:
+    """The caller behind the session cookie; redirects to sign in when missing or revoked."""
+    caller = resolve_api_key(uow, request.cookies.get(COOKIE))
+    if caller is None:
+        raise SignInRequired()
+    request.state.page_caller = caller
+    return caller
+
+
+CallerPage = Annotated[Caller, Depends(page_caller)]
+
+
+def same_origin(request: Request) -> None:
+    """A form post must come from these pages (the cookie is also ``SameSite=Strict``)."""
+    origin = request.headers.get("Origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("Host"):
+        raise PageError(403, "Requête refusée", "Ce formulaire doit être envoyé depuis les pages de symbiose.")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """A page of one territory: who asks, the territory, what hides confidential companies."""
+
+    caller: Caller
+    territory: TerritoryRow
+    redactor: Redactor | None
+
+
+def territory_scope(code: str, uow: UowDep, caller: CallerPage) -> Scope:
+    """The territory of the path within the key's scope (``api.deps.get_territory_row``), else a 404 page."""
+    try:
+        row = get_territory_row(uow, caller, code)
+    except ProblemException as exc:
+        raise not_found("Ce territoire n'existe pas ou votre clé ne le couvre pas.") from exc
+    return Scope(caller, row, get_redactor(uow, caller, row))
+
+
+ScopeDep = Annotated[Scope, Depends(territory_scope)]
+
+
+def writer_scope(request: Request, scope: ScopeDep) -> Scope:
+    """A territory page that writes: animators and admins only, from these pages only."""
+    same_origin(request)
+    if not scope.caller.can_write:
+        raise PageError(403, "Accès en lecture seule", "Votre clé « portal » permet de consulter, pas de modifier.")
+    return scope
+
+
+WriterScope = Annotated[Scope, Depends(writer_scope)]
+
+
+def _base(scope: Scope) -> dict[str, Any]:
+    return {"caller": scope.caller, "territory": scope.territory}
+
+
+# --------------------------------------------------------------------------
+# Sign in, sign out, home
+# --------------------------------------------------------------------------
+
+
+def _safe_next(value: str | None) -> str | None:
+    """Only a path of this site (no scheme, no host) is followed after sign-in."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    return value
+
+
+@router.get("/connexion", name="sign_in_form", response_class=HTMLResponse)
+def sign_in_form(request: Request, suite: str | None = None) -> HTMLResponse:
+    return render(request, "connexion.html", suite=_safe_next(suite) or "", error=None)
+
+
+@router.post("/connexion", name="sign_in")
+def sign_in(
+    request: Request, uow: UowDep, cle: Annotated[str, Form()] = "", suite: Annotated[str, Form()] = "",
+) -> Response:
+    """Check the key like the API and keep it in an HttpOnly, SameSite=Strict cookie."""
+    same_origin(request)
+    key = cle.strip()
+    caller = resolve_api_key(uow, key)
+    if caller is None:
+        return render(request, "connexion.html", 401, suite=_safe_next(suite) or "",
+                      error="Cette clé d'accès n'est pas reconnue (ou a été révoquée).")
+    target = _safe_next(suite) or str(request.url_for("home").path)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(COOKIE, key, httponly=True, samesite="strict", secure=request.url.scheme == "https",
+                        path="/")
+    return response
+
+
+@router.post("/deconnexion", name="sign_out")
+def sign_out(request: Request) -> Response:
+    same_origin(request)
+    response = RedirectResponse(str(request.url_for("sign_in_form").path), status_code=303)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/", name="home", response_class=HTMLResponse)
+def home(request: Request, uow: UowDep, caller: CallerPage) -> Response:
+    """A key of one territory goes to its dashboard; an admin chooses among all."""
+    if caller.territory is not None:
+        return redirect(request, "dashboard", code=caller.territory)
+    return render(request, "accueil.html", caller=caller, territories=list_territories(uow))
+
+
+# --------------------------------------------------------------------------
+# Dashboard and runs
+# --------------------------------------------------------------------------
+
+
+@router.get("/territoires/{code}", name="dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, uow: UowDep, scope: ScopeDep) -> HTMLResponse:
+    t = scope.territory
+    return render(
+        request, "tableau.html", **_base(scope), counts=territory_counts(uow, t), indicators=indicators(uow, t),
+        run=pages.latest_run(uow, t), polling=False, poll_seconds=POLL_SECONDS,
+    )
+
+
+@router.post("/territoires/{code}/appariements", name="start_run")
+def start_run(request: Request, uow: UowDep, scope: WriterScope) -> Response:
+    """Queue matching through the app's worker; htmx gets the live status fragment."""
+    run_id = create_run(uow, scope.territory.code, actor(scope.caller))
+    request.app.state.worker.submit(run_id)
+    if request.headers.get("HX-Request"):
+        run = get_run(uow, scope.territory, run_id)
+        return render(request, "_run_status.html", **_base(scope), run=run, polling=True,
+                      poll_seconds=POLL_SECONDS)
+    return redirect(request, "dashboard", code=scope.territory.code)
+
+
+@router.get("/territoires/{code}/appariements/{run_id}/etat", name="run_status", response_class=HTMLResponse)
+def run_status(request: Request, uow: UowDep, scope: ScopeDep, run_id: int, attente: int = 0) -> Response:
+    """The status fragment of a run; when a run being watched finishes, the page reloads its indicators."""
+    try:
+        run = get_run(uow, scope.territory, run_id)
+    except NotFound as exc:
+        raise not_found("Ce calcul n'existe pas dans ce territoire.") from exc
+    finished = run["status"] in ("done", "failed")
+    headers = {"HX-Refresh": "true"} if attente and finished and request.headers.get("HX-Request") else None
+    return render(request, "_run_status.html", headers=headers, **_base(scope), run=run, polling=not finished,
+                  poll_seconds=POLL_SECONDS)
+
+
+# --------------------------------------------------------------------------
+# Map
+# --------------------------------------------------------------------------
+
+
+def _map_data(uow: UowDep, scope: Scope) -> dict[str, Any]:
+    geojson = territory_map(uow, scope.territory, redactor=scope.redactor)
+    return pages.map_collection(uow, scope.territory, geojson, redactor=scope.redactor)
+
+
+@router.get("/territoires/{code}/carte", name="map_page", response_class=HTMLResponse)
+def map_page(request: Request, uow: UowDep, scope: ScopeDep) -> HTMLResponse:
+    data = _map_data(uow, scope)
+    families = sorted(
+        {(f["properties"]["family"], f["properties"]["family_label"]) for f in data["features"]
+         if f["properties"]["kind"] in ("flow", "synergy")},
+        key=lambda item: item[1],
+    )
+    companies = sorted(
+        (f["properties"] for f in data["features"] if f["properties"]["kind"] == "company"),
+        key=lambda p: str(p["name"]).casefold(),
+    )
+    return render(request, "carte.html", **_base(scope), data=data, families=families, companies=companies,
+                  tile_url=TILE_URL)
+
+
+@router.get("/territoires/{code}/carte.geojson", name="map_geojson")
+def map_geojson(uow: UowDep, scope: ScopeDep) -> JSONResponse:
+    """The map's data: companies, flows and synergies (GeoJSON), as the caller may see them."""
+    return JSONResponse(_map_data(uow, scope), media_type="application/geo+json",
+                        headers={"Cache-Control": "no-store"})
+
+
+@router.get("/territoires/{code}/entreprises/{company_id:path}", name="company_panel", response_class=HTMLResponse)
+def company_panel(request: Request, uow: UowDep, scope: ScopeDep, company_id: str) -> HTMLResponse:
+    """A company's flows and synergies: the map's side panel (also a page of its own)."""
+    t, redactor = scope.territory, scope.redactor
+    company = pages.company_card(uow, t, company_id, redactor=redactor)
+    if company is None:
+        raise not_found("Cette entreprise n'existe pas dans ce territoire.")
+    flows = list_flows(uow, t, company_id=company_id, size=500, redactor=redactor).items
+    synergies = list_synergies(uow, t, company_id=company_id, size=500, redactor=redactor).items
+    names = pages.participant_names(uow, t, synergies, redactor=redactor)
+    fragment = bool(request.headers.get("HX-Request"))
+    return render(request, "_company_panel.html" if fragment else "entreprise.html", **_base(scope),
+                  company=company, flows=flows, synergies=synergies, names=names)
+
+
+# --------------------------------------------------------------------------
+# Synergies and follow-up
+# --------------------------------------------------------------------------
+
+
+def _float_or_none(value: str | None) -> float | None:
+    try:
+        number = float((value or "").replace(",", "."))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and 0 <= number <= 1 else None
+
+
+@router.get("/territoires/{code}/synergies", name="synergy_list", response_class=HTMLResponse)
+def synergy_list(
+    request: Request, uow: UowDep, scope: ScopeDep, type: str = "", statut: str = "", famille: str = "",
+    score: str = "", page: int = 1,
+) -> HTMLResponse:
+    t = scope.territory
+    filters = {
+        "type": type if type in TYPE_FR else "",
+        "statut": statut if statut in STATUS_FR else "",
+        "famille": famille if famille and famille.replace("_", "").isalnum() else "",
+        "score": score if _float_or_none(score) is not None else "",
+    }
+    page = max(1, min(page, 1_000_000))
+    listing = list_synergies(
+        uow, t, type=filters["type"] or None, status=filters["statut"] or None, resource=filters["famille"] or None,
+        min_score=_float_or_none(filters["score"]), page=page, size=PAGE_SIZE, redactor=scope.redactor,
+    )
+    all_families = sorted(
+        {family(s["resource"]) for s in list_synergies(uow, t, size=500, redactor=scope.redactor).items},
+        key=lambda item: item[1],
+    )
+    pages_count = max(1, math.ceil(listing.total / PAGE_SIZE))
+    return render(
+        request, "synergies.html", **_base(scope), listing=listing, filters=filters, families=all_families,
+        pages_count=pages_count, names=pages.participant_names(uow, t, listing.items, redactor=scope.redactor),
+    )
+
+
+def _synergy_page(request: Request, uow: UowDep, scope: Scope, synergy_id: str, *, status: int = 200,
+                  error: str | None = None, message: str | None = None) -> HTMLResponse:
+    try:
+        synergy = get_synergy(uow, scope.territory, synergy_id, redactor=scope.redactor)
+    except NotFound as exc:
+        raise not_found("Cette synergie n'existe pas dans le dernier calcul de ce territoire.") from exc
+    names = pages.participant_names(uow, scope.territory, [synergy], redactor=scope.redactor)
+    return render(
+        request, "synergie.html", status, **_base(scope), synergy=synergy, names=names,
+        next_statuses=pages.next_statuses(synergy["status"]), error=error, message=message,
+    )
+
+
+@router.get("/territoires/{code}/synergies/{synergy_id}", name="synergy_detail", response_class=HTMLResponse)
+def synergy_detail(request: Request, uow: UowDep, scope: ScopeDep, synergy_id: str, ok: str = "") -> HTMLResponse:
+    message = {"suivi": "Le suivi a été enregistré.", "accord": "L'accord a été enregistré."}.get(ok)
+    return _synergy_page(request, uow, scope, synergy_id, message=message)
+
+
+@router.post("/territoires/{code}/synergies/{synergy_id}/suivi", name="synergy_followup")
+def synergy_followup(
+    request: Request, uow: UowDep, scope: WriterScope, synergy_id: str,
+    statut: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
+) -> Response:
+    """Move the follow-up (``followup.update_followup``); a refused move shows the page again with why."""
+    if statut and statut not in STATUS_FR:
+        return _synergy_page(request, uow, scope, synergy_id, status=422, error="Statut inconnu.")
+    try:
+        update_followup(uow, scope.territory.code, synergy_id, status=statut or None, note=note[:2000] or None,
+                        actor=actor(scope.caller))
+    except NotFound as exc:
+        raise not_found("Cette synergie n'existe pas dans le dernier calcul de ce territoire.") from exc
+    except TransitionRejected as exc:
+        uow.rollback()
+        return _synergy_page(request, uow, scope, synergy_id, status=409, error=f"Changement refusé : {exc}.")
+    except InvalidFollowUp as exc:
+        uow.rollback()
+        reason = ("Pour rejeter une synergie, indiquez la raison." if exc.field == "note" else str(exc))
+        return _synergy_page(request, uow, scope, synergy_id, status=422, error=reason)
+    target = str(request.url_for("synergy_detail", code=scope.territory.code, synergy_id=synergy_id).path)
+    return RedirectResponse(target + "?ok=suivi", status_code=303)
+
+
+@router.post("/territoires/{code}/synergies/{synergy_id}/accord", name="synergy_consent")
+def synergy_consent(
+    request: Request, uow: UowDep, scope: WriterScope, synergy_id: str,
+    entreprise: Annotated[str, Form()] = "",
+) -> Response:
+    """Record that a party agrees to be named (``followup.record_consent``)."""
+    try:
+        record_consent(uow, scope.territory.code, synergy_id, entreprise)
+    except NotFound as exc:
+        raise not_found("Cette synergie n'existe pas dans le dernier calcul de ce territoire.") from exc
+    except InvalidFollowUp:
+        return _synergy_page(request, uow, scope, synergy_id, status=422,
+                             error="Cette entreprise ne participe pas à cette synergie.")
+    target = str(request.url_for("synergy_detail", code=scope.territory.code, synergy_id=synergy_id).path)
+    return RedirectResponse(target + "?ok=accord", status_code=303)
+
+
+# --------------------------------------------------------------------------
+# Diagnostic upload
+# --------------------------------------------------------------------------
+
+
+@router.get("/territoires/{code}/diagnostic", name="diagnostic_form", response_class=HTMLResponse)
+def diagnostic_form(request: Request, scope: ScopeDep) -> HTMLResponse:
+    if not scope.caller.can_write:
+        raise PageError(403, "Accès en lecture seule", "Votre clé « portal » permet de consulter, pas d'importer.")
+    return render(request, "diagnostic.html", **_base(scope), report=None, filename=None, error=None)
+
+
+@router.post("/territoires/{code}/diagnostic", name="diagnostic_upload", response_class=HTMLResponse)
+def diagnostic_upload(
+    request: Request, uow: UowDep, scope: WriterScope,
+    fichier: Annotated[UploadFile | None, File()] = None, verifier: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """Import a diagnostic (``imports.import_diagnostic``): the report, or every row error and nothing written."""
+    settings = request.app.state.settings
+    if fichier is None or not fichier.filename:
+        return render(request, "diagnostic.html", 422, **_base(scope), report=None, filename=None,
+                      error="Choisissez un fichier CSV ou XLSX.")
+    data = fichier.file.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:
+        return render(request, "diagnostic.html", 413, **_base(scope), report=None, filename=fichier.filename,
+                      error=f"Le fichier dépasse la taille autorisée ({fr.number(settings.max_upload_bytes)} octets).")
+    name = "".join(ch for ch in fichier.filename if ch.isprintable())[-200:] or None
+    report = import_diagnostic(
+        uow, data, territory=scope.territory.code, filename=name, dry_run=bool(verifier),
+        actor=actor(scope.caller), create_territory=False, single_territory=scope.caller.role != "admin",
+    )
+    return render(request, "diagnostic.html", 422 if report.errors else 200, **_base(scope),
+                  report=report.to_dict(), filename=name, error=None)

@@ -1,0 +1,232 @@
+/* The territory map: companies, their flows coloured by resource family,
+ * substitutions as lines and mutualisation rounds as dashed routes.
+ * Data: the GeoJSON embedded in #donnees-carte (the same as carte.geojson).
+ * OpenStreetMap tiles when they load; a plain background otherwise. Every
+ * text from the data is set with textContent, never as HTML. */
+(function () {
+  "use strict";
+
+  var container = document.getElementById("carte");
+  var dataNode = document.getElementById("donnees-carte");
+  if (!container || !dataNode || typeof L === "undefined") { return; }
+
+  var data = JSON.parse(dataNode.textContent);
+  var companyUrl = container.dataset.entrepriseUrl;
+  var synergyUrl = container.dataset.synergieUrl;
+  var panel = document.getElementById("panneau-entreprise");
+  var select = document.getElementById("choix-entreprise");
+  var form = document.getElementById("filtres-carte");
+  var baseStatus = document.getElementById("etat-fond");
+  var TYPE_FR = { substitution: "Substitution", mutualisation: "Mutualisation" };
+  var DIRECTION_FR = { out: "Sortant", "in": "Entrant" };
+  var RING_PX = 13;
+
+  // ---- colours: one CSS custom property per family (app.css), read once ----
+  var colours = {};
+  function colour(family) {
+    if (!(family in colours)) {
+      var probe = document.createElement("span");
+      probe.className = "fam-" + family;
+      probe.hidden = true;
+      document.body.appendChild(probe);
+      colours[family] = getComputedStyle(probe).getPropertyValue("--fam").trim() || "#6b7280";
+      probe.remove();
+    }
+    return colours[family];
+  }
+
+  function tooltip(lines) {
+    var box = document.createElement("div");
+    lines.forEach(function (text, i) {
+      var line = document.createElement(i === 0 ? "strong" : "div");
+      line.textContent = text;
+      box.appendChild(line);
+    });
+    return box;
+  }
+
+  function number(value) {
+    return new Intl.NumberFormat("fr-FR", { maximumFractionDigits: value >= 100 ? 0 : 1 }).format(value || 0);
+  }
+
+  // ---- map and backgrounds ----
+  var map = L.map(container, { zoomControl: true, attributionControl: true });
+  var plain = L.layerGroup();
+  var tiles = L.tileLayer(container.dataset.tiles, {
+    maxZoom: 19,
+    attribution: "&copy; <a href=\"https://www.openstreetmap.org/copyright\">les contributeurs d'OpenStreetMap</a>"
+  });
+  var tileLoaded = false;
+  var tileErrors = 0;
+
+  function usePlain(message) {
+    if (map.hasLayer(tiles)) { map.removeLayer(tiles); }
+    if (!map.hasLayer(plain)) { plain.addTo(map); }
+    container.classList.add("map-plain");
+    container.dataset.fond = "uni";
+    if (baseStatus && message) { baseStatus.textContent = message; }
+  }
+
+  tiles.on("tileload", function () { tileLoaded = true; container.dataset.fond = "osm"; });
+  tiles.on("tileerror", function () {
+    tileErrors += 1;
+    if (!tileLoaded && tileErrors >= 2) {
+      usePlain("Fond de carte indisponible (hors ligne) : la carte s'affiche sur un fond uni.");
+    }
+  });
+  L.control.layers({ "OpenStreetMap": tiles, "Fond uni": plain }, null, { collapsed: true }).addTo(map);
+  map.on("baselayerchange", function (e) {
+    var isPlain = e.layer === plain;
+    container.classList.toggle("map-plain", isPlain);
+    container.dataset.fond = isPlain ? "uni" : "osm";
+  });
+  if (navigator.onLine === false) {
+    usePlain("Hors ligne : la carte s'affiche sur un fond uni.");
+  } else {
+    tiles.addTo(map);
+    window.setTimeout(function () {
+      if (!tileLoaded && map.hasLayer(tiles)) {
+        usePlain("Le fond de carte ne répond pas : la carte s'affiche sur un fond uni.");
+      }
+    }, 6000);
+  }
+  L.control.scale({ imperial: false }).addTo(map);
+
+  // ---- features ----
+  var companies = {};      // id -> {props, latlng, marker}
+  var flowsByCompany = {}; // company id -> [flow layers]
+  var flowLayers = [];
+  var synergyLayers = [];
+  var bounds = L.latLngBounds([]);
+  var companyGroup = L.featureGroup();
+  var flowGroup = L.featureGroup();
+  var synergyGroup = L.featureGroup();
+
+  function latlng(coords) { return L.latLng(coords[1], coords[0]); }
+
+  function openCompany(id) {
+    if (!id) { return; }
+    if (select) { select.value = id; }
+    var url = companyUrl + encodeURIComponent(id);
+    htmx.ajax("GET", url, { target: "#panneau-entreprise", swap: "innerHTML" }).then(function () {
+      if (panel) { panel.focus({ preventScroll: false }); }
+    });
+  }
+
+  data.features.forEach(function (f) {
+    var p = f.properties;
+    if (p.kind !== "company" || !f.geometry) { return; }
+    var where = latlng(f.geometry.coordinates);
+    var marker = L.circleMarker(where, {
+      radius: 8, color: "#1f2937", weight: 2, fillColor: "#ffffff", fillOpacity: 1, className: "entreprise"
+    });
+    marker.bindTooltip(tooltip([p.name, p.flows + " flux"]), { direction: "top", offset: [0, -8] });
+    marker.on("click", function () { openCompany(p.id); });
+    marker.addTo(companyGroup);
+    companies[p.id] = { props: p, latlng: where, marker: marker };
+    bounds.extend(where);
+  });
+
+  data.features.forEach(function (f) {
+    var p = f.properties;
+    if (p.kind !== "flow" || !f.geometry) { return; }
+    var c = colour(p.family);
+    var layer = L.circleMarker(latlng(f.geometry.coordinates), {
+      radius: 5, color: c, weight: 2, fillColor: p.direction === "out" ? c : "#ffffff", fillOpacity: 1,
+      className: "flux flux-" + p.family
+    });
+    layer.bindTooltip(tooltip([
+      (DIRECTION_FR[p.direction] || p.direction) + " · " + p.family_label,
+      p.label || p.resource,
+      number(p.quantity) + " " + p.unit + "/an"
+    ]), { direction: "top" });
+    layer.on("click", function () { openCompany(p.company_id); });
+    layer.feature = f;
+    layer.home = latlng(f.geometry.coordinates);
+    flowLayers.push(layer);
+    (flowsByCompany[p.company_id] = flowsByCompany[p.company_id] || []).push(layer);
+    bounds.extend(layer.home);
+  });
+
+  data.features.forEach(function (f) {
+    var p = f.properties;
+    if (p.kind !== "synergy" || !f.geometry || f.geometry.type === "Point") { return; }
+    var lines = f.geometry.type === "LineString" ? [f.geometry.coordinates] : f.geometry.coordinates;
+    var layer = L.polyline(lines.map(function (line) { return line.map(latlng); }), {
+      color: colour(p.family), weight: p.type === "substitution" ? 4 : 3, opacity: 0.85,
+      dashArray: p.type === "mutualisation" ? "8 6" : null,
+      className: "synergie synergie-" + p.type
+    });
+    layer.bindTooltip(tooltip([
+      p.id + " · " + (TYPE_FR[p.type] || p.type), p.family_label,
+      number(p.quantity) + " " + String(p.unit || "").replace("/year", "/an")
+    ]), { sticky: true });
+    layer.on("click", function () { window.location.href = synergyUrl + encodeURIComponent(p.id); });
+    layer.feature = f;
+    synergyLayers.push(layer);
+    bounds.extend(layer.getBounds());
+  });
+
+  // Flows of one company sit on a small ring around it, re-laid at every zoom.
+  function layoutFlows() {
+    Object.keys(flowsByCompany).forEach(function (id) {
+      var layers = flowsByCompany[id];
+      var company = companies[id];
+      layers.forEach(function (layer, i) {
+        var at = layer.home;
+        if (company && company.latlng.equals(layer.home)) {
+          var angle = (2 * Math.PI * i) / layers.length - Math.PI / 2;
+          var point = map.latLngToLayerPoint(company.latlng).add([RING_PX * Math.cos(angle), RING_PX * Math.sin(angle)]);
+          at = map.layerPointToLatLng(point);
+        }
+        layer.setLatLng(at);
+      });
+    });
+  }
+
+  // ---- filters ----
+  function checked(name) {
+    var values = {};
+    form.querySelectorAll("input[name='" + name + "']").forEach(function (input) { values[input.value] = input.checked; });
+    return values;
+  }
+
+  function applyFilters() {
+    var families = checked("famille");
+    var types = checked("type");
+    var showFlows = checked("couche").flow !== false;
+    var shownFlows = 0;
+    var shownSynergies = 0;
+    flowLayers.forEach(function (layer) {
+      var visible = showFlows && families[layer.feature.properties.family] !== false;
+      if (visible) { shownFlows += 1; flowGroup.addLayer(layer); } else { flowGroup.removeLayer(layer); }
+    });
+    synergyLayers.forEach(function (layer) {
+      var p = layer.feature.properties;
+      var visible = types[p.type] !== false && families[p.family] !== false;
+      if (visible) { shownSynergies += 1; synergyGroup.addLayer(layer); } else { synergyGroup.removeLayer(layer); }
+    });
+    container.dataset.fluxAffiches = String(shownFlows);
+    container.dataset.synergiesAffichees = String(shownSynergies);
+  }
+
+  if (form) {
+    form.addEventListener("submit", function (e) { e.preventDefault(); });
+    form.addEventListener("change", function (e) {
+      if (e.target === select) { openCompany(select.value); } else { applyFilters(); }
+    });
+  }
+
+  synergyGroup.addTo(map);
+  flowGroup.addTo(map);
+  companyGroup.addTo(map);
+  if (bounds.isValid()) {
+    map.fitBounds(bounds, { padding: [30, 30], maxZoom: 15 });
+  } else {
+    map.setView([46.6, 2.4], 5);
+  }
+  layoutFlows();
+  map.on("zoomend", layoutFlows);
+  applyFilters();
+  container.dataset.pret = "oui";
+})();

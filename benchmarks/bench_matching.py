@@ -1,0 +1,266 @@
+"""Matching benchmark: candidate generation and optimisation on synthetic territories.
+
+Run ``python benchmarks/bench_matching.py`` (``--sizes 1000 5000``,
+``--taxonomy DIR``, ``--out FILE``, ``--no-memory``). Territories are seeded
+and synthetic: companies grouped in business parks (30 companies within
+~1.5 km) scattered over a square region whose area grows with the number of
+flows (constant density: 1 000 flows ≈ a département, 100 000 ≈ mainland
+France), 2 to 6 flows per company drawn from the taxonomy's leaf codes,
+yearly quantities log-normal around a typical size per unit.
+
+For each size it prints and writes to ``benchmarks/results/matching.md``:
+time of candidate generation (spatial index), valuation, optimisation and
+the whole :func:`symbiose.matching.match`; the same generation checking all
+pairs (``naive_candidates``, up to 20 000 flows); peak Python memory
+(tracemalloc, a second pass; OR-Tools' own C++ memory is not seen by it);
+and the ratios indexed/naive and time/(n·log n) against the smallest size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import platform
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from symbiose.candidates import generate_candidates, naive_candidates  # noqa: E402
+from symbiose.domain import ALL_MONTHS, Company, Diagnostic, Direction, Flow, months_mask  # noqa: E402
+from symbiose.matching import match  # noqa: E402
+from symbiose.optimise import build_model, solve  # noqa: E402
+from symbiose.taxonomy import Taxonomy, get_taxonomy, load_taxonomy  # noqa: E402
+from symbiose.valuation import value_candidates  # noqa: E402
+
+SIZES = (1_000, 5_000, 20_000, 100_000)
+NAIVE_MAX = 20_000
+FLOWS_PER_KM2 = 100_000 / 550_000  # 100 000 flows over mainland France's area
+CENTRE = (46.5, 2.5)
+PARK_COMPANIES = 30
+PARK_RADIUS_KM = 1.5
+TYPICAL = {"t": 80.0, "MWh": 2_000.0, "m3": 5_000.0, "unit": 2_000.0}  # median yearly quantity per unit
+
+
+def synthetic_territory(n_flows: int, taxonomy: Taxonomy, seed: int = 7) -> Diagnostic:
+    """A seeded synthetic diagnostic of about ``n_flows`` flows (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    codes = sorted(
+        code
+        for code, res in taxonomy.resources.items()
+        if not any(other.startswith(code + ".") for other in taxonomy.resources)
+    )
+    if not codes:
+        raise SystemExit("the taxonomy has no resource codes")
+    side_km = math.sqrt(n_flows / FLOWS_PER_KM2)
+    km_lat = 111.195
+    km_lon = km_lat * math.cos(math.radians(CENTRE[0]))
+    n_companies = max(2, n_flows // 4)
+    n_parks = max(1, n_companies // PARK_COMPANIES)
+    park_xy = rng.uniform(-side_km / 2, side_km / 2, size=(n_parks, 2))
+    companies: list[Company] = []
+    flows: list[Flow] = []
+    weights = rng.dirichlet(np.full(len(codes), 0.7))  # a realistic, uneven mix of resources
+    ci = 0
+    while len(flows) < n_flows:
+        park = park_xy[ci % n_parks]
+        dx, dy = rng.normal(0.0, PARK_RADIUS_KM / 2, size=2)
+        lat = CENTRE[0] + (park[1] + dy) / km_lat
+        lon = CENTRE[1] + (park[0] + dx) / km_lon
+        cid = f"C{ci:06d}"
+        companies.append(Company(id=cid, name=f"Entreprise {ci}", lat=lat, lon=lon))
+        for k in range(int(rng.integers(2, 7))):
+            if len(flows) >= n_flows:
+                break
+            code = codes[int(rng.choice(len(codes), p=weights))]
+            res = taxonomy.get(code)
+            direction = Direction.OUT if rng.random() < 0.5 else Direction.IN
+            qty = float(rng.lognormal(math.log(TYPICAL.get(res.unit, 100.0)), 1.0))
+            temp = conc = None
+            if res.temperature_range_c:
+                temp = float(round(rng.uniform(*res.temperature_range_c)))
+            if res.concentration_range_pct:
+                conc = float(round(rng.uniform(*res.concentration_range_pct), 1))
+            months = ALL_MONTHS
+            if rng.random() < 0.15:
+                start = int(rng.integers(1, 13))
+                months = months_mask([(start + m - 1) % 12 + 1 for m in range(int(rng.integers(3, 10)))])
+            flows.append(
+                Flow(
+                    id=f"F-{ci:06d}-{k}",
+                    company_id=cid,
+                    direction=direction,
+                    resource=code,
+                    quantity=qty,
+                    unit=res.unit,
+                    lat=lat,
+                    lon=lon,
+                    months=months,
+                    temperature_c=temp,
+                    concentration_pct=conc,
+                    hazardous=res.hazardous,
+                )
+            )
+        ci += 1
+    return Diagnostic(territory=f"synthetic-{n_flows}", companies=tuple(companies), flows=tuple(flows))
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    gc.collect()
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def peak_mb(fn: Callable[[], Any]) -> float:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+def optimise_step(diag: Diagnostic, cands: list, tax: Taxonomy) -> Any:
+    supplies = {f.id: f.quantity for f in diag.flows if f.direction == Direction.OUT}
+    demands = {f.id: f.quantity for f in diag.flows if f.direction == Direction.IN}
+    model = build_model(cands, supplies, demands)
+    return model, solve(model, time_limit_s=60.0)
+
+
+def bench(n: int, tax: Taxonomy, memory: bool) -> dict[str, Any]:
+    diag = synthetic_territory(n, tax)
+    (cands, _), t_gen = timed(lambda: generate_candidates(diag, tax))
+    valued, t_val = timed(lambda: value_candidates(cands, diag, tax))
+    (model, sol), t_opt = timed(lambda: optimise_step(diag, valued, tax))
+    result, t_match = timed(lambda: match(diag, tax, time_limit_s=60.0))
+    row: dict[str, Any] = {
+        "n": n,
+        "companies": len(diag.companies),
+        "candidates": len(cands),
+        "in_model": len(model.candidates),
+        "components": sol.components,
+        "milp": model.milp_components,
+        "status": sol.status,
+        "plan": len(sol.allocations),
+        "synergies": len(result.synergies),
+        "t_gen": t_gen,
+        "t_val": t_val,
+        "t_opt": t_opt,
+        "t_match": t_match,
+        "t_naive": None,
+        "same": None,
+    }
+    if n <= NAIVE_MAX:
+        (naive, _), row["t_naive"] = timed(lambda: naive_candidates(diag, tax))
+        row["same"] = [c.id for c in naive] == [c.id for c in cands]
+    if memory:
+        row["mem_gen"] = peak_mb(lambda: generate_candidates(diag, tax))
+        row["mem_opt"] = peak_mb(lambda: optimise_step(diag, valued, tax))
+        row["mem_naive"] = peak_mb(lambda: naive_candidates(diag, tax)) if n <= NAIVE_MAX else None
+    return row
+
+
+def _fmt(v: float | None, digits: int = 2) -> str:
+    return "—" if v is None else f"{v:.{digits}f}"
+
+
+def report(rows: list[dict[str, Any]], tax_name: str, memory: bool) -> str:
+    base = rows[0]
+    nlogn0 = base["n"] * math.log(base["n"])
+    lines = [
+        "# Matching benchmark",
+        "",
+        f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `benchmarks/bench_matching.py` on "
+        f"{platform.machine()} ({platform.python_implementation()} {platform.python_version()}, "
+        f"{_cpu_count()} cores); taxonomy: {tax_name}.",
+        "Synthetic seeded territories: business parks of 30 companies over a region whose area grows "
+        "with n (constant density, 100 000 flows ≈ mainland France), 2–6 flows per company.",
+        "",
+        "| flows | companies | candidates | in model | components (MILP) | status | plan | synergies "
+        "| generate s | value s | optimise s | match s | naive s | indexed / naive | same set |",
+        "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        ratio = r["t_gen"] / r["t_naive"] if r["t_naive"] else None
+        lines.append(
+            f"| {r['n']:,} | {r['companies']:,} | {r['candidates']:,} | {r['in_model']:,} | "
+            f"{r['components']:,} ({r['milp']:,}) | {r['status']} | {r['plan']:,} | {r['synergies']:,} | "
+            f"{_fmt(r['t_gen'])} | {_fmt(r['t_val'])} | {_fmt(r['t_opt'])} | {_fmt(r['t_match'])} | "
+            f"{_fmt(r['t_naive'])} | {_fmt(ratio, 3)} | {'—' if r['same'] is None else ('yes' if r['same'] else 'NO')} |"
+        )
+    lines += [
+        "",
+        "Growth against n·log n (time per n·log n, relative to the smallest size; 1.0 = n·log n growth):",
+        "",
+        "| flows | generate | optimise | match | naive |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        k = r["n"] * math.log(r["n"]) / nlogn0
+
+        def rel(key: str, r: dict[str, Any] = r, k: float = k) -> str:
+            if r[key] is None or base[key] is None or base[key] == 0:
+                return "—"
+            return f"{r[key] / base[key] / k:.2f}"
+
+        lines.append(f"| {r['n']:,} | {rel('t_gen')} | {rel('t_opt')} | {rel('t_match')} | {rel('t_naive')} |")
+    if memory:
+        lines += [
+            "",
+            "Peak Python memory (tracemalloc, MB; OR-Tools' C++ memory not included):",
+            "",
+            "| flows | generate | optimise | naive |",
+            "|---:|---:|---:|---:|",
+        ]
+        for r in rows:
+            lines.append(f"| {r['n']:,} | {_fmt(r['mem_gen'], 1)} | {_fmt(r['mem_opt'], 1)} | {_fmt(r.get('mem_naive'), 1)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    ap.add_argument("--taxonomy", type=Path, default=None, help="taxonomy directory (default: the shipped one)")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "matching.md")
+    ap.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
+    args = ap.parse_args(argv)
+    tax = load_taxonomy(args.taxonomy) if args.taxonomy else get_taxonomy()
+    tax_name = str(args.taxonomy) if args.taxonomy else f"shipped ({len(tax.resources)} codes, {len(tax.rules)} rules)"
+    rows = []
+    for n in sorted(args.sizes):
+        row = bench(n, tax, memory=not args.no_memory)
+        rows.append(row)
+        print(
+            f"{n:>7} flows: {row['candidates']:>8} candidates  generate {row['t_gen']:.2f}s  "
+            f"value {row['t_val']:.2f}s  optimise {row['t_opt']:.2f}s ({row['components']} comp., "
+            f"{row['milp']} MILP, {row['status']})  match {row['t_match']:.2f}s  "
+            f"naive {_fmt(row['t_naive'])}s  same={row['same']}"
+            + (f"  mem gen {row['mem_gen']:.0f} MB opt {row['mem_opt']:.0f} MB" if not args.no_memory else ""),
+            flush=True,
+        )
+    text = report(rows, tax_name, memory=not args.no_memory)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(f"written {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,406 @@
+"""Read side of a territory for the HTTP API and reports: companies, flows,
+runs, the latest run's synergies with their follow-up, indicators and map.
+
+Every function takes a :class:`~symbiose.store.UnitOfWork`, the territory (its
+code or its row) and, for callers who must not see confidential companies, a
+:class:`~symbiose.privacy.Redactor`; it returns plain JSON-ready objects.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from symbiose.domain import FollowUpStatus, SynergyType
+from symbiose.privacy import Redactor, round_coordinate
+from symbiose.report.geojson import territory_geojson
+from symbiose.services.runs import load_diagnostic
+from symbiose.services.territories import get_territory, latest_done_run_id
+from symbiose.store import UnitOfWork
+from symbiose.store.orm import (
+    CompanyRow,
+    ConsentRow,
+    FlowRow,
+    FollowUpEventRow,
+    FollowUpRow,
+    RunRow,
+    SynergyRow,
+    TerritoryRow,
+)
+from symbiose.text import fold
+
+
+class NotFound(LookupError):
+    """A run or synergy that does not exist in this territory."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a listing: ``{"items", "total", "page", "size"}``."""
+
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    size: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"items": self.items, "total": self.total, "page": self.page, "size": self.size}
+
+
+def iso(value: datetime | None) -> str | None:
+    """A stored (naive UTC) datetime as ISO 8601 with ``Z``."""
+    return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+
+
+def _territory(uow: UnitOfWork, territory: str | TerritoryRow) -> TerritoryRow:
+    return territory if isinstance(territory, TerritoryRow) else get_territory(uow, territory)
+
+
+def _offset(page: int, size: int) -> int:
+    return (page - 1) * size
+
+
+def code_prefix(column: Any, prefix: str) -> ColumnElement[bool]:
+    """``column`` is the taxonomy code ``prefix`` or one of its descendants."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(column == prefix, column.like(escaped + ".%", escape="\\"))
+
+
+def _months(mask: int) -> list[int]:
+    return [m + 1 for m in range(12) if mask >> m & 1]
+
+
+# --------------------------------------------------------------------------
+# Companies and flows
+# --------------------------------------------------------------------------
+
+
+def _company_item(row: CompanyRow, flows: int) -> dict[str, Any]:
+    return {
+        "id": row.external_id, "name": row.name, "lat": row.lat, "lon": row.lon, "postcode": row.postcode,
+        "city": row.city, "naf": row.naf, "confidential": bool(row.confidential), "flows": flows,
+    }
+
+
+def list_companies(
+    uow: UnitOfWork, territory: str | TerritoryRow, *, q: str | None = None, page: int = 1, size: int = 50,
+    redactor: Redactor | None = None,
+) -> Page:
+    """Companies in import order; ``q`` searches names ignoring case and accents
+    (an anonymised company is found by its label, never by its name)."""
+    t = _territory(uow, territory)
+    s = uow.session
+    base = select(CompanyRow).where(CompanyRow.territory_id == t.id).order_by(CompanyRow.id)
+    if q and q.strip():
+        needle = fold(q)
+        shown = redactor.display_name if redactor is not None else (lambda _id, name: name)
+        matching = [r for r in s.scalars(base) if needle in fold(shown(r.external_id, r.name))]
+        total, rows = len(matching), matching[_offset(page, size): _offset(page, size) + size]
+    else:
+        total = s.scalar(select(func.count()).select_from(CompanyRow).where(CompanyRow.territory_id == t.id)) or 0
+        rows = list(s.scalars(base.offset(_offset(page, size)).limit(size)))
+    counts: dict[int, int] = {}
+    if rows:
+        counts = dict(s.execute(
+            select(FlowRow.company_id, func.count()).where(FlowRow.company_id.in_([r.id for r in rows]))
+            .group_by(FlowRow.company_id)
+        ).all())
+    items = [_company_item(r, counts.get(r.id, 0)) for r in rows]
+    if redactor is not None and redactor.active:
+        items = [redactor.company(i) for i in items]
+    return Page(items, total, page, size)
+
+
+def _flow_item(f: FlowRow, company: CompanyRow) -> dict[str, Any]:
+    return {
+        "id": f.uid, "company_id": company.external_id, "company_name": company.name, "direction": f.direction,
+        "resource": f.resource, "text": f.text, "label": f.label, "confidence": f.confidence,
+        "quantity": f.quantity, "unit": f.unit, "raw_quantity": f.raw_quantity, "raw_unit": f.raw_unit,
+        "period": f.period, "lat": f.lat, "lon": f.lon, "hazardous": bool(f.hazardous), "ewc": f.ewc,
+        "temperature_c": f.temperature_c, "concentration_pct": f.concentration_pct,
+        "cost_eur_per_unit": f.cost_eur_per_unit, "months": _months(f.months), "notes": f.notes,
+        "attributes": dict(f.attributes or {}),
+    }
+
+
+def list_flows(
+    uow: UnitOfWork, territory: str | TerritoryRow, *, direction: str | None = None, resource: str | None = None,
+    company_id: str | None = None, page: int = 1, size: int = 50, redactor: Redactor | None = None,
+) -> Page:
+    """Flows in import order, filtered by direction, resource code prefix and company."""
+    t = _territory(uow, territory)
+    s = uow.session
+    where: list[ColumnElement[bool]] = [FlowRow.territory_id == t.id]
+    if direction:
+        where.append(FlowRow.direction == direction)
+    if resource:
+        where.append(code_prefix(FlowRow.resource, resource))
+    if company_id is not None:
+        wanted = redactor.company_filter(company_id) if redactor is not None else company_id
+        if wanted is None:
+            return Page([], 0, page, size)
+        where.append(CompanyRow.external_id == wanted)
+    joined = select(FlowRow, CompanyRow).join(CompanyRow, CompanyRow.id == FlowRow.company_id).where(*where)
+    total = s.scalar(
+        select(func.count()).select_from(FlowRow).join(CompanyRow, CompanyRow.id == FlowRow.company_id).where(*where)
+    ) or 0
+    rows = s.execute(joined.order_by(FlowRow.id).offset(_offset(page, size)).limit(size)).all()
+    items = [_flow_item(f, c) for f, c in rows]
+    if redactor is not None and redactor.active:
+        items = [redactor.flow(i) for i in items]
+    return Page(items, total, page, size)
+
+
+# --------------------------------------------------------------------------
+# Runs
+# --------------------------------------------------------------------------
+
+
+def run_view(run: RunRow, territory_code: str) -> dict[str, Any]:
+    """A run: ``status``, ``summary`` when done, ``error`` when failed."""
+    return {
+        "id": run.id, "territory": territory_code, "status": run.status, "created_at": iso(run.created_at),
+        "started_at": iso(run.started_at), "finished_at": iso(run.finished_at),
+        "summary": run.summary if run.status == "done" else None,
+        "error": run.error if run.status == "failed" else None,
+    }
+
+
+def get_run(uow: UnitOfWork, territory: str | TerritoryRow, run_id: int) -> dict[str, Any]:
+    t = _territory(uow, territory)
+    run = uow.session.get(RunRow, run_id)
+    if run is None or run.territory_id != t.id:
+        raise NotFound(f"run {run_id}")
+    return run_view(run, t.code)
+
+
+def list_runs(uow: UnitOfWork, territory: str | TerritoryRow, *, page: int = 1, size: int = 50) -> Page:
+    """Runs of a territory, newest first."""
+    t = _territory(uow, territory)
+    s = uow.session
+    total = s.scalar(select(func.count()).select_from(RunRow).where(RunRow.territory_id == t.id)) or 0
+    rows = s.scalars(
+        select(RunRow).where(RunRow.territory_id == t.id).order_by(RunRow.id.desc())
+        .offset(_offset(page, size)).limit(size)
+    ).all()
+    return Page([run_view(r, t.code) for r in rows], total, page, size)
+
+
+# --------------------------------------------------------------------------
+# Synergies with follow-up
+# --------------------------------------------------------------------------
+
+_FOLLOW_JOIN = and_(FollowUpRow.territory_id == SynergyRow.territory_id, FollowUpRow.key_hash == SynergyRow.key_hash)
+_STATUS = func.coalesce(FollowUpRow.status, FollowUpStatus.PROPOSED.value)
+
+
+def find_synergy(uow: UnitOfWork, territory: TerritoryRow, public_id: str) -> SynergyRow:
+    """The synergy ``public_id`` (``S-0001``) of the territory's latest finished run."""
+    run_id = latest_done_run_id(uow, territory.id)
+    row = None
+    if run_id is not None:
+        row = uow.session.scalar(
+            select(SynergyRow).where(SynergyRow.run_id == run_id, SynergyRow.public_id == public_id)
+        )
+    if row is None:
+        raise NotFound(f"synergy {public_id}")
+    return row
+
+
+def _views(
+    uow: UnitOfWork, pairs: list[tuple[SynergyRow, FollowUpRow | None]], redactor: Redactor | None
+) -> list[dict[str, Any]]:
+    """Synergy payloads plus ``status``, ``note``, ``history`` and ``consents``."""
+    if not pairs:
+        return []
+    s = uow.session
+    follow_ids = [f.id for _, f in pairs if f is not None]
+    events: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if follow_ids:
+        for e in s.scalars(
+            select(FollowUpEventRow).where(FollowUpEventRow.followup_id.in_(follow_ids)).order_by(FollowUpEventRow.id)
+        ):
+            events[e.followup_id].append({"status": e.status, "note": e.note, "actor": e.actor, "at": iso(e.at)})
+    consents: dict[str, set[str]] = defaultdict(set)
+    territory_id = pairs[0][0].territory_id
+    for key_hash, company in s.execute(
+        select(ConsentRow.key_hash, ConsentRow.company_external_id).where(
+            ConsentRow.territory_id == territory_id, ConsentRow.key_hash.in_({r.key_hash for r, _ in pairs})
+        )
+    ):
+        consents[key_hash].add(company)
+    out = []
+    for row, follow in pairs:
+        given = consents.get(row.key_hash, set())
+        item = {
+            **row.payload,
+            "status": follow.status if follow else FollowUpStatus.PROPOSED.value,
+            "note": follow.note if follow else None,
+            "status_updated_at": iso(follow.updated_at) if follow else None,
+            "history": events.get(follow.id, []) if follow else [],
+            "consents": sorted(given),
+        }
+        if redactor is not None and redactor.active:
+            item = redactor.synergy(item, named=set(row.company_ids) <= given)
+        out.append(item)
+    return out
+
+
+def list_synergies(
+    uow: UnitOfWork, territory: str | TerritoryRow, *, type: str | None = None, resource: str | None = None,
+    company_id: str | None = None, status: str | None = None, min_score: float | None = None,
+    page: int = 1, size: int = 50, redactor: Redactor | None = None,
+) -> Page:
+    """The latest finished run's synergies by rank, with their follow-up; empty before any run."""
+    t = _territory(uow, territory)
+    s = uow.session
+    run_id = latest_done_run_id(uow, t.id)
+    if run_id is None:
+        return Page([], 0, page, size)
+    where: list[ColumnElement[bool]] = [SynergyRow.run_id == run_id]
+    if type:
+        where.append(SynergyRow.type == type)
+    if resource:
+        where.append(code_prefix(SynergyRow.resource, resource))
+    if status:
+        where.append(_STATUS == status)
+    if min_score is not None:
+        where.append(SynergyRow.score >= min_score)
+    order = (SynergyRow.rank, SynergyRow.id)
+    if company_id is not None:
+        wanted = redactor.company_filter(company_id) if redactor is not None else company_id
+        if wanted is None:
+            return Page([], 0, page, size)
+        ids = [
+            sid for sid, companies in s.execute(
+                select(SynergyRow.id, SynergyRow.company_ids).outerjoin(FollowUpRow, _FOLLOW_JOIN)
+                .where(*where).order_by(*order)
+            ) if wanted in (companies or ())
+        ]
+        total, chosen = len(ids), ids[_offset(page, size): _offset(page, size) + size]
+        rows = s.execute(
+            select(SynergyRow, FollowUpRow).outerjoin(FollowUpRow, _FOLLOW_JOIN)
+            .where(SynergyRow.id.in_(chosen)).order_by(*order)
+        ).all() if chosen else []
+    else:
+        total = s.scalar(
+            select(func.count()).select_from(SynergyRow).outerjoin(FollowUpRow, _FOLLOW_JOIN).where(*where)
+        ) or 0
+        rows = s.execute(
+            select(SynergyRow, FollowUpRow).outerjoin(FollowUpRow, _FOLLOW_JOIN).where(*where)
+            .order_by(*order).offset(_offset(page, size)).limit(size)
+        ).all()
+    return Page(_views(uow, [(r, f) for r, f in rows], redactor), total, page, size)
+
+
+def get_synergy(
+    uow: UnitOfWork, territory: str | TerritoryRow, public_id: str, *, redactor: Redactor | None = None
+) -> dict[str, Any]:
+    """One synergy of the latest finished run, with its follow-up."""
+    t = _territory(uow, territory)
+    row = find_synergy(uow, t, public_id)
+    follow = uow.session.scalar(
+        select(FollowUpRow).where(FollowUpRow.territory_id == t.id, FollowUpRow.key_hash == row.key_hash)
+    )
+    return _views(uow, [(row, follow)], redactor)[0]
+
+
+# --------------------------------------------------------------------------
+# Indicators and map
+# --------------------------------------------------------------------------
+
+
+def _zero() -> dict[str, float]:
+    return {"synergies": 0, "tonnes_diverted": 0.0, "savings_eur": 0.0, "co2_avoided_t": 0.0}
+
+
+def _add(acc: dict[str, float], n: int, tonnes: float | None, eur: float | None, co2: float | None) -> None:
+    acc["synergies"] += n
+    acc["tonnes_diverted"] += tonnes or 0.0
+    acc["savings_eur"] += eur or 0.0
+    acc["co2_avoided_t"] += co2 or 0.0
+
+
+def _rounded(acc: dict[str, float]) -> dict[str, float]:
+    return {
+        "synergies": int(acc["synergies"]), "tonnes_diverted": round(acc["tonnes_diverted"], 3),
+        "savings_eur": round(acc["savings_eur"], 2), "co2_avoided_t": round(acc["co2_avoided_t"], 3),
+    }
+
+
+def indicators(uow: UnitOfWork, territory: str | TerritoryRow) -> dict[str, Any]:
+    """Synergies, tonnes diverted, € saved and tCO2e avoided, in total, by follow-up status and by type.
+
+    Counted: the latest finished run's synergies in the optimised plan, plus
+    any of its synergies an animator has taken up (status beyond ``proposed``).
+    """
+    t = _territory(uow, territory)
+    run_id = latest_done_run_id(uow, t.id)
+    total = _zero()
+    by_status = {st.value: _zero() for st in FollowUpStatus}
+    by_type = {ty.value: _zero() for ty in SynergyType}
+    generated_at = None
+    if run_id is not None:
+        generated_at = (uow.session.get(RunRow, run_id).result or {}).get("generated_at")
+        rows = uow.session.execute(
+            select(SynergyRow.type, _STATUS, func.count(), func.sum(SynergyRow.tonnes_diverted),
+                   func.sum(SynergyRow.savings_eur), func.sum(SynergyRow.co2_avoided_t))
+            .outerjoin(FollowUpRow, _FOLLOW_JOIN)
+            .where(SynergyRow.run_id == run_id, or_(SynergyRow.in_plan.is_(True), _STATUS != FollowUpStatus.PROPOSED.value))
+            .group_by(SynergyRow.type, _STATUS)
+        ).all()
+        for kind, status, n, tonnes, eur, co2 in rows:
+            for acc in (total, by_status.setdefault(status, _zero()), by_type.setdefault(kind, _zero())):
+                _add(acc, n, tonnes, eur, co2)
+    return {
+        "territory": t.code,
+        "run_id": run_id,
+        "generated_at": generated_at,
+        "total": _rounded(total),
+        "by_status": {k: _rounded(v) for k, v in by_status.items()},
+        "by_type": {k: _rounded(v) for k, v in by_type.items()},
+    }
+
+
+def territory_map(uow: UnitOfWork, territory: str | TerritoryRow, *, redactor: Redactor | None = None) -> dict[str, Any]:
+    """The GeoJSON map of the territory: its companies and the latest run's synergies with their status."""
+    t = _territory(uow, territory)
+    diagnostic = load_diagnostic(uow, t.code)
+    run_id = latest_done_run_id(uow, t.id)
+    synergies: list[dict[str, Any]] = []
+    named: dict[str, bool] = {}
+    if run_id is not None:
+        pairs = uow.session.execute(
+            select(SynergyRow, _STATUS).outerjoin(FollowUpRow, _FOLLOW_JOIN)
+            .where(SynergyRow.run_id == run_id).order_by(SynergyRow.rank, SynergyRow.id)
+        ).all()
+        consents: dict[str, set[str]] = defaultdict(set)
+        if redactor is not None and redactor.active:
+            for key_hash, company in uow.session.execute(
+                select(ConsentRow.key_hash, ConsentRow.company_external_id).where(ConsentRow.territory_id == t.id)
+            ):
+                consents[key_hash].add(company)
+        for row, status in pairs:
+            synergies.append({**row.payload, "status": status})
+            named[row.public_id] = set(row.company_ids) <= consents.get(row.key_hash, set())
+    redact = None
+    if redactor is not None and redactor.active:
+        def redact(feature: dict[str, Any]) -> dict[str, Any]:
+            props = feature["properties"]
+            if props["kind"] == "company":
+                if not redactor.is_hidden(props["id"]):
+                    return redactor.scrub(feature)
+                shown = redactor.company({"id": props["id"], "name": props["name"], "naf": props["naf"]})
+                geometry = feature["geometry"]
+                if geometry is not None:
+                    lon, lat = geometry["coordinates"]
+                    geometry = {"type": "Point", "coordinates": [round_coordinate(lon), round_coordinate(lat)]}
+                return redactor.scrub({**feature, "geometry": geometry, "properties": {**props, **{
+                    k: shown[k] for k in ("id", "name", "naf")}}})
+            return redactor.synergy(feature, named=named.get(props["id"], False))
+    return territory_geojson(diagnostic.companies, diagnostic.flows, synergies, redact=redact)

@@ -1,0 +1,494 @@
+"""Mutualisation: groups, pooled rounds, purchases, on a small hand-made taxonomy."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import pytest
+import yaml
+
+from symbiose.domain import Company, Diagnostic, Direction, Flow, SynergyType
+from symbiose.pooling import find_groups, outside_values, plan_groups, pool_synergies
+from symbiose.routing import haversine_km
+from symbiose.taxonomy import load_taxonomy
+
+KM_LAT = 1 / 111.2  # degrees of latitude per km (mean sphere)
+PARK = (43.40, 5.00)
+
+SOURCES = {"test": {"title": "Figures for tests", "publisher": "symbiose tests"}}
+PARAMETERS = {
+    "parameters": {
+        "road_detour_factor": {"value": 1.3, "source": "test"},
+        "truck_co2_kg_per_km": {"value": 0.9, "source": "test"},
+    }
+}
+RESOURCES = {
+    "resources": [
+        {"code": "wood", "label_fr": "Bois", "label_en": "Wood", "unit": "t"},
+        {"code": "wood.pallet", "label_fr": "Palettes bois", "label_en": "Pallets",
+         "unit_mass_t": {"value": 0.025, "source": "test"}},
+        {"code": "wood.pallet.euro", "label_fr": "Palettes EUR", "label_en": "EUR pallets"},
+        {"code": "wood.pallet.damaged", "label_fr": "Palettes abîmées", "label_en": "Damaged pallets"},
+        {"code": "wood.board", "label_fr": "Planches", "label_en": "Boards"},
+        {"code": "organic", "label_fr": "Organique", "label_en": "Organic", "unit": "t"},
+        {"code": "organic.biowaste", "label_fr": "Biodéchets", "label_en": "Biowaste"},
+        {"code": "organic.biowaste.kitchen", "label_fr": "Restes de repas", "label_en": "Food leftovers",
+         "food_grade": True},
+        {"code": "office", "label_fr": "Fournitures", "label_en": "Supplies", "unit": "t"},
+        {"code": "office.paper", "label_fr": "Ramettes", "label_en": "Copy paper"},
+        {"code": "service", "label_fr": "Services", "label_en": "Services", "unit": "unit"},
+        {"code": "service.security", "label_fr": "Gardiennage", "label_en": "Security guard"},
+    ]
+}
+FAMILY_COMMON = {"source": "test"}
+
+
+def fig(value: float) -> dict:
+    return {"value": value, **FAMILY_COMMON}
+
+
+POOLING = {
+    "families": [
+        {
+            "id": "pallets", "label_fr": "Collecte mutualisée des palettes", "kind": "collection", "members": ["wood.pallet"],
+            "unit": "t", "critical_mass": fig(2.0), "radius_km": fig(5.0),
+            "individual_cost_eur_per_unit": fig(150.0), "pooled_cost_eur_per_unit": fig(30.0),
+            "vehicle_capacity": fig(8.0), "cost_per_km_eur": fig(2.0), "cost_per_stop_eur": fig(5.0),
+            "min_collections_per_year": 12, "individual_trip_km": fig(30.0),
+            "legal_fr": "Le tri du bois est obligatoire (décret « 5 flux »).",
+        },
+        {
+            "id": "biowaste", "label_fr": "Biodéchets", "kind": "collection", "members": ["organic.biowaste"],
+            "unit": "t", "critical_mass": fig(2.0), "radius_km": fig(5.0),
+            "individual_cost_eur_per_unit": fig(200.0), "pooled_cost_eur_per_unit": fig(60.0),
+            "vehicle_capacity": fig(5.0), "cost_per_km_eur": fig(2.0), "cost_per_stop_eur": fig(5.0),
+            "min_collections_per_year": 52, "individual_trip_km": fig(20.0),
+        },
+        {
+            "id": "office", "label_fr": "Achat groupé de fournitures de bureau", "kind": "purchase", "members": ["office"],
+            "unit": "t", "critical_mass": fig(1.0), "radius_km": fig(5.0),
+            "individual_cost_eur_per_unit": fig(1000.0), "pooled_cost_eur_per_unit": fig(850.0),
+        },
+        {
+            "id": "security", "label_fr": "Gardiennage mutualisé", "kind": "service", "members": ["service.security"],
+            "unit": "unit", "critical_mass": fig(2.0), "radius_km": fig(3.0),
+            "individual_cost_eur_per_unit": fig(30000.0), "pooled_cost_eur_per_unit": fig(18000.0),
+        },
+    ]
+}
+
+
+def write_taxonomy(directory: Path, pooling: dict | None = None, parameters: dict | None = None):
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {
+        "sources.yaml": SOURCES,
+        "parameters.yaml": parameters or PARAMETERS,
+        "resources.yaml": RESOURCES,
+        "rules.yaml": {"rules": []},
+        "pooling.yaml": pooling or POOLING,
+    }
+    for name, data in files.items():
+        (directory / name).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return load_taxonomy(directory)
+
+
+@pytest.fixture(scope="module")
+def tax(tmp_path_factory):
+    return write_taxonomy(tmp_path_factory.mktemp("taxonomy"))
+
+
+def at(north_km: float, east_km: float) -> tuple[float, float]:
+    lat = PARK[0] + north_km * KM_LAT
+    return lat, PARK[1] + east_km * KM_LAT / math.cos(math.radians(lat))
+
+
+class Builder:
+    """A diagnostic written row by row, as an animator would."""
+
+    def __init__(self) -> None:
+        self.companies: dict[str, Company] = {}
+        self.flows: list[Flow] = []
+
+    def flow(self, company: str, resource: str, quantity: float, where=(0.0, 0.0), *,
+             direction=Direction.OUT, unit="t", hazardous=False, naf=None, cost=None) -> str:
+        lat, lon = at(*where)
+        self.companies.setdefault(company, Company(company, f"Entreprise {company}", lat, lon, naf=naf))
+        fid = f"{company}-{resource}-{len(self.flows)}"
+        self.flows.append(Flow(fid, company, direction, resource, quantity, unit, lat, lon,
+                               hazardous=hazardous, cost_eur_per_unit=cost))
+        return fid
+
+    def build(self, shuffle_seed: int | None = None) -> Diagnostic:
+        flows = list(self.flows)
+        companies = list(self.companies.values())
+        if shuffle_seed is not None:
+            random.Random(shuffle_seed).shuffle(flows)
+            random.Random(shuffle_seed).shuffle(companies)
+        return Diagnostic("test", tuple(companies), tuple(flows))
+
+
+def members_of(synergy) -> set[str]:
+    return {p.company_id for p in (*synergy.suppliers, *synergy.receivers)}
+
+
+def flow_ids(synergy) -> set[str]:
+    return {p.flow_id for p in (*synergy.suppliers, *synergy.receivers)}
+
+
+def test_codes_of_one_family_pool_together(tax):
+    b = Builder()
+    b.flow("A", "wood.pallet.euro", 1.0, (0, 0))
+    b.flow("B", "wood.pallet", 1.0, (1, 0.5))
+    b.flow("C", "wood.pallet.damaged", 1.0, (-0.5, 1))
+    b.flow("D", "wood.board", 5.0, (0.2, 0.2))  # wood but no family: not pooled
+    synergies, issues = pool_synergies(b.build(), tax)
+    assert len(synergies) == 1
+    s = synergies[0]
+    assert s.type == SynergyType.MUTUALISATION
+    assert members_of(s) == {"A", "B", "C"}
+    assert s.receivers == ()
+    assert s.resource == "wood.pallet"
+    assert s.quantity == pytest.approx(3.0)
+    assert s.unit == "t/year"
+    assert s.id == "P-pallets-1"
+    assert (s.score, s.rank) == (0.0, 0)
+    assert s.savings_eur > 0 and s.co2_avoided_t > 0
+    assert s.tonnes_diverted == pytest.approx(3.0)
+    assert s.explanation.startswith("Tournée commune de collecte des palettes : 3 entreprises")
+    assert "5 flux" in s.explanation
+    assert issues == []
+
+
+def test_company_counted_items_are_converted_to_the_family_unit(tax):
+    b = Builder()
+    b.flow("A", "wood.pallet", 40.0, (0, 0), unit="unit")  # 40 pallets × 25 kg = 1 t
+    b.flow("B", "wood.pallet", 1.5, (0.5, 0))
+    (s,), _ = pool_synergies(b.build(), tax)
+    assert s.quantity == pytest.approx(2.5)
+    assert s.tonnes_diverted == pytest.approx(2.5)
+
+
+def test_hazardous_never_pools_with_non_hazardous(tax):
+    b = Builder()
+    hazardous = {b.flow(c, "wood.pallet", 1.5, (i * 0.3, 0), hazardous=True) for i, c in enumerate("HIJ")}
+    plain = {b.flow(c, "wood.pallet", 1.5, (i * 0.3, 0.2)) for i, c in enumerate("KLM")}
+    synergies, _ = pool_synergies(b.build(), tax)
+    assert len(synergies) == 2
+    for s in synergies:
+        ids = flow_ids(s)
+        assert ids <= hazardous or ids <= plain
+        assert s.details["hazardous"] == (ids <= hazardous)
+    haz = next(s for s in synergies if s.details["hazardous"])
+    assert "déchets dangereux" in haz.explanation
+
+
+def test_explanation_reads_with_any_family_label(tax):
+    b = Builder()
+    for i, c in enumerate("ABC"):
+        b.flow(c, "organic.biowaste", 1.0, (i * 0.5, 0))
+    (s,), _ = pool_synergies(b.build(), tax)
+    assert s.explanation.startswith("Tournée commune de collecte : biodéchets : 3 entreprises, 3 t/an, ")
+    assert "52 tournées/an ; économie estimée " in s.explanation
+    assert "€/an et " in s.explanation and "tCO₂e évitées." in s.explanation
+
+
+def test_food_grade_kept_apart(tax):
+    b = Builder()
+    food = {b.flow(c, "organic.biowaste.kitchen", 2.0, (i * 0.4, 0)) for i, c in enumerate("ABC")}
+    other = {b.flow(c, "organic.biowaste", 2.0, (i * 0.4, 0.3)) for i, c in enumerate("DEF")}
+    synergies, _ = pool_synergies(b.build(), tax)
+    assert sorted(len(flow_ids(s)) for s in synergies) == [3, 3]
+    assert {frozenset(flow_ids(s)) for s in synergies} == {frozenset(food), frozenset(other)}
+
+
+def test_far_company_stays_out(tax):
+    b = Builder()
+    for i, c in enumerate("ABCD"):
+        b.flow(c, "wood.pallet", 1.0, (i * 0.5, 0))
+    b.flow("FAR", "wood.pallet", 10.0, (60, 0))
+    synergies, issues = pool_synergies(b.build(), tax)
+    assert len(synergies) == 1
+    assert members_of(synergies[0]) == set("ABCD")
+    assert issues == []
+
+
+def test_below_critical_mass_no_group(tax):
+    b = Builder()
+    b.flow("A", "wood.pallet", 0.8, (0, 0))
+    b.flow("B", "wood.pallet", 0.9, (0.5, 0))
+    assert pool_synergies(b.build(), tax)[0] == []
+    # one company alone never makes a group, however big
+    solo = Builder()
+    solo.flow("A", "wood.pallet", 50.0, (0, 0))
+    assert pool_synergies(solo.build(), tax)[0] == []
+
+
+def test_each_company_in_one_group_and_groups_within_radius(tax):
+    b = Builder()
+    rng = random.Random(4)
+    for i in range(60):
+        b.flow(f"X{i:02d}", "wood.pallet", rng.uniform(0.2, 1.5), (rng.uniform(-12, 12), rng.uniform(-12, 12)))
+    diagnostic = b.build()
+    groups, _ = find_groups(diagnostic, tax)
+    seen: list[str] = []
+    for g in groups:
+        ids = [m.company_id for m in g.members]
+        seen.extend(ids)
+        assert len(ids) >= 2 and g.quantity >= 2.0
+        lat, lon = zip(*((m.lat, m.lon) for m in g.members))
+        # every member within 2 radii of every other (all within one radius of the leader)
+        for a in g.members:
+            assert max(haversine_km(a.lat, a.lon, m.lat, m.lon) for m in g.members) <= 10.0 + 1e-6
+    assert len(seen) == len(set(seen))
+
+
+def test_available_reduces_and_removes_quantities(tax):
+    b = Builder()
+    a = b.flow("A", "wood.pallet", 2.0, (0, 0))
+    c = b.flow("B", "wood.pallet", 2.0, (0.5, 0))
+    d = b.flow("C", "wood.pallet", 2.0, (0, 0.5))
+    diagnostic = b.build()
+    (whole,), _ = pool_synergies(diagnostic, tax)
+    (part,), _ = pool_synergies(diagnostic, tax, {a: 0.5, c: 2.0, d: 0.0})
+    assert whole.quantity == pytest.approx(6.0)
+    assert part.quantity == pytest.approx(2.5)
+    assert members_of(part) == {"A", "B"}
+    assert part.savings_eur < whole.savings_eur
+    # taking almost everything leaves less than the critical mass
+    assert pool_synergies(diagnostic, tax, {a: 0.5, c: 0.5, d: 0.5})[0] == []
+    # an output the mapping leaves out has been used up by substitutions
+    (rest,), _ = pool_synergies(diagnostic, tax, {a: 2.0, c: 1.0})
+    assert members_of(rest) == {"A", "B"} and rest.quantity == pytest.approx(3.0)
+
+
+def test_available_leaves_unlisted_needs_whole(tax):
+    b = Builder()
+    for i, c in enumerate("ABC"):
+        b.flow(c, "office.paper", 0.5, (i * 0.5, 0), direction=Direction.IN)
+    (s,), _ = pool_synergies(b.build(), tax, {})
+    assert s.quantity == pytest.approx(1.5)
+
+
+def test_outside_values_only_for_poolable_outputs(tax):
+    b = Builder()
+    outs = [b.flow(c, "wood.pallet", 1.5, (i * 0.4, 0)) for i, c in enumerate("ABC")]
+    far = b.flow("FAR", "wood.pallet", 1.5, (80, 0))
+    need = b.flow("D", "wood.pallet", 3.0, (0.2, 0.2), direction=Direction.IN)
+    board = b.flow("E", "wood.board", 3.0, (0.1, 0.1))
+    purchase = [b.flow(c, "office.paper", 0.8, (i * 0.3, 0), direction=Direction.IN) for i, c in enumerate("FG")]
+    values = outside_values(b.build(), tax)
+    assert set(values) == set(outs)
+    assert all(v > 0 for v in values.values())
+    assert far not in values and need not in values and board not in values
+    assert not set(purchase) & set(values)
+    # per unit, less than what a lone collection costs
+    assert all(v < 150.0 for v in values.values())
+
+
+def test_outside_value_is_per_canonical_unit(tax):
+    b = Builder()
+    items = b.flow("A", "wood.pallet", 80.0, (0, 0), unit="unit")  # 2 t
+    tonnes = b.flow("B", "wood.pallet", 2.0, (0.5, 0))
+    values = outside_values(b.build(), tax)
+    assert values[items] == pytest.approx(values[tonnes] * 0.025)
+
+
+def test_savings_follow_the_cost_model_on_a_hand_case(tax):
+    """Two companies at one spot, a recycler 3 km north: every figure by hand."""
+    b = Builder()
+    b.flow("A", "wood.pallet", 3.0, (0.0, 0.0))
+    b.flow("B", "wood.pallet", 5.0, (0.0, 0.0))
+    b.flow("R", "wood.pallet", 100.0, (3.0, 0.0), direction=Direction.IN)  # the recycler
+    (s,), _ = pool_synergies(b.build(), tax)
+    trip_km = 2 * haversine_km(*at(3.0, 0.0), *at(0.0, 0.0)) * 1.3  # there and back, road detour
+    # 8 t in trucks of 8 t: the floor of 12 collections, 2 visits each, one trip per round
+    assert s.details["collections_per_year"] == 12
+    assert s.distance_km == pytest.approx(trip_km, abs=1e-3)
+    pooled = 12 * trip_km * 2.0 + 12 * 2 * 5.0 + 8.0 * 30.0
+    # alone: 12 collections each; A pays its lone trips (more than 150 €/t), B the tonne price
+    lone_transport = 12 * (trip_km * 2.0 + 5.0)
+    individual_a = max(3.0 * 150.0, lone_transport + 3.0 * 30.0)
+    individual_b = max(5.0 * 150.0, lone_transport + 5.0 * 30.0)
+    assert s.savings_eur == pytest.approx(individual_a + individual_b - pooled, abs=0.01)
+    assert s.details["individual_km"] == pytest.approx(24 * trip_km, abs=1e-3)
+    assert s.details["pooled_km"] == pytest.approx(12 * trip_km, abs=1e-3)
+    assert s.co2_avoided_t == pytest.approx(12 * trip_km * 0.9 / 1000, abs=1e-3)
+    assert s.details["depot"]["company_id"] == "R"
+    assert s.route[0].company_id == "R" and s.route[-1].company_id == "R"
+    assert sorted(r.company_id for r in s.route[1:-1]) == ["A", "B"]
+
+
+def test_company_reported_cost_replaces_the_default(tax):
+    b = Builder()
+    b.flow("A", "wood.pallet", 2.0, (0, 0), cost=300.0)
+    b.flow("B", "wood.pallet", 2.0, (0.3, 0))
+    diagnostic = b.build()
+    (plan,), _ = plan_groups(diagnostic, tax)
+    # A's own figure; B, priced by the family, pays at least its 12 lone trips of 30 km
+    assert plan.individual_cost_eur == pytest.approx(2 * 300.0 + max(2 * 150.0, 12 * (30 * 2.0 + 5.0) + 2 * 30.0))
+
+
+def test_round_goes_through_every_member_from_the_depot(tax):
+    b = Builder()
+    names = [f"C{i}" for i in range(8)]
+    for i, c in enumerate(names):
+        b.flow(c, "wood.pallet", 0.6, (math.cos(i) * 2, math.sin(i) * 2))
+    (s,), _ = pool_synergies(b.build(), tax)
+    stops = [r.company_id for r in s.route[1:-1] if r.company_id]
+    assert sorted(stops) == names
+    assert s.route[0] == s.route[-1]
+    assert s.details["depot"]["company_id"] is None  # no collector: centroid + approach
+    assert s.details["approach_km"] == 30.0
+    assert s.distance_km > 30.0
+    assert s.details["pooled_km"] == pytest.approx(s.distance_km * s.details["collections_per_year"], rel=1e-4)
+    assert s.details["pooled_km"] < s.details["individual_km"]
+    per_visit = s.details["quantity_per_collection"]
+    assert sum(r.quantity for r in s.route) == pytest.approx(per_visit)
+
+
+def test_collector_by_naf_becomes_the_depot(tax):
+    b = Builder()
+    for i, c in enumerate("ABC"):
+        b.flow(c, "wood.pallet", 1.0, (i * 0.5, 0))
+    b.flow("COL", "office.paper", 0.1, (1.0, 1.0), naf="38.11Z", direction=Direction.IN)
+    (s,), _ = pool_synergies(b.build(), tax)
+    assert s.details["depot"]["company_id"] == "COL"
+    assert s.details["approach_km"] == 0.0
+    assert s.distance_km < 30.0
+
+
+def test_group_purchase_and_shared_service(tax):
+    b = Builder()
+    for i, c in enumerate("ABC"):
+        b.flow(c, "office.paper", 0.5, (i * 0.5, 0), direction=Direction.IN)
+    for i, c in enumerate("DEF"):
+        b.flow(c, "service.security", 1.0, (i * 0.5, 1), direction=Direction.IN, unit="unit")
+    synergies, _ = pool_synergies(b.build(), tax)
+    by_family = {s.details["family"]: s for s in synergies}
+    office, guard = by_family["office"], by_family["security"]
+    assert office.suppliers == () and members_of(office) == set("ABC")
+    assert office.savings_eur == pytest.approx(1.5 * (1000 - 850))
+    assert office.explanation.startswith("Achat groupé de fournitures de bureau : 3 entreprises")
+    assert office.distance_km == pytest.approx(1.0, abs=0.01)  # diameter: A to C
+    assert office.route == () and office.co2_avoided_t == 0.0 and office.tonnes_diverted == 0.0
+    assert guard.explanation.startswith("Service partagé : gardiennage mutualisé pour 3 entreprises")
+    assert guard.savings_eur == pytest.approx(3 * (30000 - 18000))
+    assert guard.unit == "unit/year"
+
+
+def test_deterministic_whatever_the_row_order(tax):
+    b = Builder()
+    rng = random.Random(8)
+    for i in range(40):
+        b.flow(f"Z{i:02d}", rng.choice(["wood.pallet", "wood.pallet.euro"]), rng.uniform(0.3, 1.2),
+               (rng.uniform(-8, 8), rng.uniform(-8, 8)))
+    first, _ = pool_synergies(b.build(), tax)
+    again, _ = pool_synergies(b.build(shuffle_seed=3), tax)
+    assert [(s.id, members_of(s), s.quantity) for s in first] == [(s.id, members_of(s), s.quantity) for s in again]
+    assert [s.route for s in first] == [s.route for s in again]
+
+
+def test_process_pool_gives_the_same_synergies(tax):
+    b = Builder()
+    rng = random.Random(12)
+    for park in range(4):  # four parks 30 km apart, five firms each
+        for i in range(5):
+            b.flow(f"W{park}{i}", "wood.pallet", rng.uniform(0.5, 1.5),
+                   (park * 30 + rng.uniform(-2, 2), rng.uniform(-2, 2)))
+    diagnostic = b.build()
+    alone, _ = pool_synergies(diagnostic, tax)
+    pooled, _ = pool_synergies(diagnostic, tax, workers=2)
+    assert len(alone) == 4
+    assert [(s.id, s.route, s.savings_eur) for s in alone] == [(s.id, s.route, s.savings_eur) for s in pooled]
+
+
+def test_progress_is_reported(tax):
+    b = Builder()
+    for i, c in enumerate("ABC"):
+        b.flow(c, "wood.pallet", 1.0, (i * 0.5, 0))
+    calls = []
+    pool_synergies(b.build(), tax, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 1)]
+
+
+def test_missing_figures_are_reported_not_guessed(tmp_path):
+    pooling = yaml.safe_load(yaml.safe_dump(POOLING))
+    del pooling["families"][0]["cost_per_km_eur"]
+    params = {"parameters": {"truck_co2_kg_per_km": {"value": 0.9, "source": "test"}}}
+    t = write_taxonomy(tmp_path / "t", pooling, params)
+    b = Builder()
+    for i, c in enumerate("ABC"):
+        b.flow(c, "wood.pallet", 1.0, (i * 0.5, 0))
+    synergies, issues = pool_synergies(b.build(), t)
+    assert synergies == []
+    text = " ".join(i.message for i in issues)
+    assert "cost_per_km_eur" in text and "road_detour_factor" in text
+
+
+def test_unlocated_flows_are_reported(tax):
+    b = Builder()
+    for i, c in enumerate("ABC"):
+        b.flow(c, "wood.pallet", 1.0, (i * 0.5, 0))
+    d = b.build()
+    ghost = Flow("ghost", "G", Direction.OUT, "wood.pallet", 5.0, "t")
+    d = Diagnostic(d.territory, (*d.companies, Company("G", "Sans adresse")), (*d.flows, ghost))
+    synergies, issues = pool_synergies(d, tax)
+    assert len(synergies) == 1 and "G" not in members_of(synergies[0])
+    assert any("ghost" in i.message for i in issues)
+
+
+# --------------------------------------------------------------------------
+# Integration: the pooling datasets and the shipped taxonomy
+# --------------------------------------------------------------------------
+
+DATASETS = sorted((Path(__file__).resolve().parents[1] / "datasets" / "pooling").glob("*/expected_groups.yaml"))
+
+
+def jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
+def test_pooling_datasets_are_there():
+    assert len(DATASETS) >= 3
+
+
+@pytest.mark.parametrize("expected_path", DATASETS, ids=[p.parent.name for p in DATASETS])
+def test_pooling_datasets_find_the_expected_groups(expected_path):
+    from symbiose.ingest import read_diagnostic
+    from symbiose.taxonomy import get_taxonomy
+
+    tax = get_taxonomy()
+    diagnostic = read_diagnostic(expected_path.parent / "diagnostic.csv", territory=expected_path.parent.name).diagnostic
+    synergies, _ = pool_synergies(diagnostic, tax)
+    data = yaml.safe_load(expected_path.read_text(encoding="utf-8"))
+    expected = data["groups"]
+    problems = []
+    for group in expected:
+        want = set(map(str, group["members"]))
+        found = [s for s in synergies if s.details["family"] == group["family"]]
+        best = max(found, key=lambda s: jaccard(want, members_of(s)), default=None)
+        score = jaccard(want, members_of(best)) if best else 0.0
+        if score < 0.8:
+            got = sorted(members_of(best)) if best else "no group"
+            problems.append(f"{group['family']}: Jaccard {score:.2f}, expected {sorted(want)}, got {got}")
+            continue
+        if best.details["kind"] != group["kind"]:
+            problems.append(f"{group['family']}: kind {best.details['kind']} instead of {group['kind']}")
+        intruders = members_of(best) & set(map(str, group.get("excluded", [])))
+        if intruders:
+            problems.append(f"{group['family']}: {sorted(intruders)} should stay out")
+    for group in data.get("below_critical_mass", []):
+        listed = set(map(str, group["members"]))
+        for s in synergies:
+            if s.details["family"] == group["family"] and members_of(s) <= listed:
+                problems.append(f"{group['family']}: {sorted(members_of(s))} proposed below the critical mass")
+    assert not problems, "\n".join(problems)
+
+    flows = {f.id: f for f in diagnostic.flows}
+    for s in synergies:
+        pooled = [flows[i] for i in flow_ids(s)]
+        assert len({tax.family_of(f.resource).id for f in pooled}) == 1
+        assert len({f.hazardous or tax.get(f.resource).hazardous for f in pooled}) == 1
+        assert len({tax.get(f.resource).food_grade for f in pooled}) == 1
