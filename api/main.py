@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
     app.include_router(_health_router())
-    v1 = APIRouter(prefix=API_PREFIX, responses=responses(401, 404, 413, 422))
+    v1 = APIRouter(prefix=API_PREFIX, responses=responses(400, 401, 404, 413, 422))
     for router in ROUTERS:
         v1.include_router(router)
     app.include_router(v1)

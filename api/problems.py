@@ -204,8 +204,7 @@ def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(operation, dict):
                 continue
             for status, response in operation.get("responses", {}).items():
-                if str(status)[0] in "45" and "content" in response:
-                    content = response["content"]
-                    if "application/json" in content:
-                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+                if str(status)[0] in "45" and response.get("content"):
+                    media = next(iter(response["content"].values()))
+                    response["content"] = {PROBLEM_MEDIA_TYPE: media}
     return schema

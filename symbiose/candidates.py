@@ -53,6 +53,7 @@ from symbiose.taxonomy import SubstitutionRule, Taxonomy
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 _NAIVE_BLOCK = 2_000_000  # pair distances computed at once by the naive matcher
+_TIE_KM = 1e-9  # distances this close count as a tie when keeping the nearest partners
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,129 +247,271 @@ def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.
 
 
 # --------------------------------------------------------------------------
-# Pair search: spatial index, or all pairs
+# Conditions of one pair of codes
 # --------------------------------------------------------------------------
 
 
-def _pairs_indexed(sup: _Side, dem: _Side, reach: dict[tuple[str, str], list[Link]]) -> tuple[np.ndarray, np.ndarray]:
+def _choose(sup: _Side, dem: _Side, links: list[Link], si: np.ndarray, di: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """Index in ``links`` of the first link each pair satisfies, -1 when none (one pair of codes)."""
+    chosen = np.full(len(si), -1, dtype=np.int64)
+    if len(si) == 0:
+        return chosen
+    ms, md = sup.months[si], dem.months[di]
+    base = (sup.company[si] != dem.company[di]) & ((ms & md & 0xFFF) != 0)
+    ts, td = sup.temp[si], dem.temp[di]
+    temp_ok = np.isnan(ts) | np.isnan(td) | (ts >= td)
+    cs, cd = sup.conc[si], dem.conc[di]
+    conc_unknown = np.isnan(cs) | np.isnan(cd)
+    haz_ok = ~sup.hazard[si] | dem.hazard[di]
+    for k, link in enumerate(links):
+        ok = base & (chosen < 0) & (dist <= link.max_distance_km)
+        if link.temperature:
+            ok &= temp_ok
+        if link.concentration_tolerance_pct is not None:
+            ok &= conc_unknown | (np.abs(cs - cd) <= link.concentration_tolerance_pct + 1e-9)
+        if not link.hazardous_ok:
+            ok &= haz_ok
+        chosen[ok] = k
+    return chosen
+
+
+@dataclass
+class _Pairs:
+    """Compatible pairs found so far: flow indices, distance and the link chosen."""
+
+    si: list[np.ndarray]
+    di: list[np.ndarray]
+    dist: list[np.ndarray]
+    links: list[np.ndarray]  # index into the run's list of links
+
+    @classmethod
+    def empty(cls) -> _Pairs:
+        return cls([], [], [], [])
+
+    def add(self, si: np.ndarray, di: np.ndarray, dist: np.ndarray, links: np.ndarray) -> None:
+        self.si.append(si)
+        self.di.append(di)
+        self.dist.append(dist)
+        self.links.append(links)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if not self.si:
+            e = np.zeros(0, dtype=np.int64)
+            return e, e, np.zeros(0), e
+        return (np.concatenate(self.si), np.concatenate(self.di), np.concatenate(self.dist), np.concatenate(self.links))
+
+
+class _Run:
+    """One generation: the usable flows, the links of each pair of codes, the pairs found."""
+
+    def __init__(self, sup: _Side, dem: _Side, reach: dict[tuple[str, str], list[Link]]):
+        self.sup, self.dem, self.reach = sup, dem, reach
+        self.link_list: list[Link] = []
+        self.link_base: dict[tuple[str, str], int] = {}
+        for key, links in reach.items():
+            self.link_base[key] = len(self.link_list)
+            self.link_list.extend(links)
+
+    def check(self, key: tuple[str, str], si: np.ndarray, di: np.ndarray) -> _Pairs:
+        """The compatible pairs among ``si × di`` (same pair of codes), with their links."""
+        dist = haversine_km(self.sup.lat[si], self.sup.lon[si], self.dem.lat[di], self.dem.lon[di])
+        chosen = _choose(self.sup, self.dem, self.reach[key], si, di, dist)
+        ok = chosen >= 0
+        out = _Pairs.empty()
+        out.add(si[ok], di[ok], dist[ok], chosen[ok] + self.link_base[key])
+        return out
+
+
+# --------------------------------------------------------------------------
+# Pair search: every pair within reach, or the nearest compatible partners
+# --------------------------------------------------------------------------
+
+
+def _chord(radius_km: float) -> float:
+    return chord_for_km(radius_km) * (1 + 1e-9) + 1e-12
+
+
+def _within_reach_indexed(run: _Run) -> _Pairs:
+    sup, dem = run.sup, run.dem
     trees = {d: cKDTree(dem.xyz[ix]) for d, ix in dem.by_code.items()}
-    si_parts, di_parts = [], []
-    for (s, d), links in reach.items():
-        s_ix, d_ix = sup.by_code[s], dem.by_code[d]
-        radius = max(link.max_distance_km for link in links)
-        chord = chord_for_km(radius) * (1 + 1e-9) + 1e-12
-        hits = trees[d].query_ball_point(sup.xyz[s_ix], chord)
+    found = _Pairs.empty()
+    for key, links in run.reach.items():
+        s_ix, d_ix = sup.by_code[key[0]], dem.by_code[key[1]]
+        hits = trees[key[1]].query_ball_point(sup.xyz[s_ix], _chord(max(x.max_distance_km for x in links)))
         counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
         total = int(counts.sum())
-        if total == 0:
-            continue
-        si_parts.append(np.repeat(s_ix, counts))
-        di_parts.append(d_ix[np.fromiter(itertools.chain.from_iterable(hits), dtype=np.int64, count=total)])
-    if not si_parts:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    return np.concatenate(si_parts), np.concatenate(di_parts)
+        if total:
+            si = np.repeat(s_ix, counts)
+            di = d_ix[np.fromiter(itertools.chain.from_iterable(hits), dtype=np.int64, count=total)]
+            _extend(found, run.check(key, si, di))
+    return found
 
 
-def _pairs_all(sup: _Side, dem: _Side, reach: dict[tuple[str, str], list[Link]]) -> tuple[np.ndarray, np.ndarray]:
+def _within_reach_all(run: _Run) -> _Pairs:
     """Every supply × demand pair: code compatibility by table look-up, distance computed for all."""
-    s_codes = sorted(sup.by_code)
-    d_codes = sorted(dem.by_code)
+    sup, dem = run.sup, run.dem
+    s_codes, d_codes = sorted(sup.by_code), sorted(dem.by_code)
     s_of = {c: i for i, c in enumerate(s_codes)}
     d_of = {c: i for i, c in enumerate(d_codes)}
     radius = np.full((len(s_codes), len(d_codes)), -1.0)
-    for (s, d), links in reach.items():
+    for (s, d), links in run.reach.items():
         radius[s_of[s], d_of[d]] = max(link.max_distance_km for link in links)
     sc = np.array([s_of[c] for c in sup.codes], dtype=np.int64)
     dc = np.array([d_of[c] for c in dem.codes], dtype=np.int64)
     si_parts, di_parts = [], []
-    n_dem = len(dem.flows)
-    step = max(1, _NAIVE_BLOCK // max(1, n_dem))
+    step = max(1, _NAIVE_BLOCK // max(1, len(dem.flows)))
     for start in range(0, len(sup.flows), step):
         rows = np.arange(start, min(start + step, len(sup.flows)))
         dist = haversine_km(sup.lat[rows, None], sup.lon[rows, None], dem.lat[None, :], dem.lon[None, :])
-        limit = radius[sc[rows][:, None], dc[None, :]]
-        r, c = np.nonzero(dist <= limit)
+        r, c = np.nonzero(dist <= radius[sc[rows][:, None], dc[None, :]])
         si_parts.append(rows[r])
         di_parts.append(c.astype(np.int64))
+    found = _Pairs.empty()
     if not si_parts:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    return np.concatenate(si_parts), np.concatenate(di_parts)
-
-
-# --------------------------------------------------------------------------
-# Conditions and candidates
-# --------------------------------------------------------------------------
-
-
-def _evaluate(
-    sup: _Side, dem: _Side, reach: dict[tuple[str, str], list[Link]], si: np.ndarray, di: np.ndarray
-) -> list[Candidate]:
-    """Apply the conditions of each link to the pairs found and build the candidates."""
-    if len(si) == 0:
-        return []
-    dist = haversine_km(sup.lat[si], sup.lon[si], dem.lat[di], dem.lon[di])
-    shared = np.bitwise_count(sup.months[si] & dem.months[di] & 0xFFF).astype(np.int64)
-    s_months = np.bitwise_count(sup.months[si] & 0xFFF).astype(np.int64)
-    d_months = np.bitwise_count(dem.months[di] & 0xFFF).astype(np.int64)
-    base = (sup.company[si] != dem.company[di]) & (shared > 0)
-    ts, td = sup.temp[si], dem.temp[di]
-    cs, cd = sup.conc[si], dem.conc[di]
-    temp_known = ~np.isnan(ts) & ~np.isnan(td)
-    conc_known = ~np.isnan(cs) & ~np.isnan(cd)
-    temp_ok = ~temp_known | (np.nan_to_num(ts) >= np.nan_to_num(td))
-    conc_gap = np.abs(np.nan_to_num(cs) - np.nan_to_num(cd))
-    haz_s = sup.hazard[si]
-    haz_ok = ~haz_s | dem.hazard[di]
-
-    # group the pairs by (supply code, demand code): one integer key per pair of codes
-    s_code_ix = {c: i for i, c in enumerate(sorted(sup.by_code))}
-    d_code_ix = {c: i for i, c in enumerate(sorted(dem.by_code))}
-    width = len(d_code_ix)
-    s_ix = np.fromiter((s_code_ix[c] for c in sup.codes), dtype=np.int64, count=len(sup.flows))
-    d_ix = np.fromiter((d_code_ix[c] for c in dem.codes), dtype=np.int64, count=len(dem.flows))
-    keys = s_ix[si] * width + d_ix[di]
+        return found
+    si, di = np.concatenate(si_parts), np.concatenate(di_parts)
+    keys = sc[si] * len(d_codes) + dc[di]
     order = np.argsort(keys, kind="stable")
-    group_keys, starts = np.unique(keys[order], return_index=True)
+    uniq, starts = np.unique(keys[order], return_index=True)
     ends = np.append(starts[1:], len(order))
-    links_by_key = {s_code_ix[s] * width + d_code_ix[d]: links for (s, d), links in reach.items()}
+    for k, a, b in zip(uniq.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        rows = order[a:b]
+        _extend(found, run.check((s_codes[k // len(d_codes)], d_codes[k % len(d_codes)]), si[rows], di[rows]))
+    return found
 
-    chosen = np.full(len(si), -1, dtype=np.int64)
-    link_of: list[Link] = []
-    for key, start, end in zip(group_keys.tolist(), starts.tolist(), ends.tolist(), strict=True):
-        rows = order[start:end]
-        rows = rows[base[rows]]
-        for link in links_by_key.get(key, ()):
-            ok = chosen[rows] < 0
-            ok &= dist[rows] <= link.max_distance_km
-            if link.temperature:
-                ok &= temp_ok[rows]
-            if link.concentration_tolerance_pct is not None:
-                ok &= ~conc_known[rows] | (conc_gap[rows] <= link.concentration_tolerance_pct + 1e-9)
-            if not link.hazardous_ok:
-                ok &= haz_ok[rows]
-            chosen[rows[ok]] = len(link_of)
-            link_of.append(link)
 
+def _extend(acc: _Pairs, more: _Pairs) -> None:
+    acc.si += more.si
+    acc.di += more.di
+    acc.dist += more.dist
+    acc.links += more.links
+
+
+def _nearest_threshold(owner: np.ndarray, dist: np.ndarray, n_owners: int, k: int) -> np.ndarray:
+    """Per owner, the k-th smallest distance among its pairs (inf when it has fewer than k)."""
+    thr = np.full(n_owners, np.inf)
+    if len(owner) == 0:
+        return thr
+    order = np.lexsort((dist, owner))
+    o, d = owner[order], dist[order]
+    starts = np.searchsorted(o, np.arange(n_owners), side="left")
+    counts = np.bincount(o, minlength=n_owners)
+    has = counts >= k
+    thr[has] = d[starts[has] + k - 1]
+    return thr
+
+
+def _keep_nearest(owner: np.ndarray, dist: np.ndarray, n_owners: int, k: int) -> np.ndarray:
+    """Mask of the pairs among each owner's k nearest (ties at the k-th kept)."""
+    return dist <= _nearest_threshold(owner, dist, n_owners, k)[owner] + _TIE_KM
+
+
+def _nearest_indexed(run: _Run, k: int) -> _Pairs:
+    """Each supply's and each demand's ``k`` nearest compatible partners (ties kept), by spatial index."""
+    sup, dem = run.sup, run.dem
+    d_trees = {d: cKDTree(dem.xyz[ix]) for d, ix in dem.by_code.items()}
+    s_trees = {s: cKDTree(sup.xyz[ix]) for s, ix in sup.by_code.items()}
+    from_sup, from_dem = _Pairs.empty(), _Pairs.empty()
+    for key, links in run.reach.items():
+        chord = _chord(max(x.max_distance_km for x in links))
+        s_ix, d_ix = sup.by_code[key[0]], dem.by_code[key[1]]
+        _extend(from_sup, _knn_group(run, key, d_trees[key[1]], sup.xyz, s_ix, d_ix, chord, k, query_is_supply=True))
+        _extend(from_dem, _knn_group(run, key, s_trees[key[0]], dem.xyz, d_ix, s_ix, chord, k, query_is_supply=False))
+    a_si, a_di, a_dist, a_link = from_sup.arrays()
+    keep_a = _keep_nearest(a_si, a_dist, len(sup.flows), k)
+    b_si, b_di, b_dist, b_link = from_dem.arrays()
+    keep_b = _keep_nearest(b_di, b_dist, len(dem.flows), k)
+    si = np.concatenate((a_si[keep_a], b_si[keep_b]))
+    di = np.concatenate((a_di[keep_a], b_di[keep_b]))
+    dist = np.concatenate((a_dist[keep_a], b_dist[keep_b]))
+    link = np.concatenate((a_link[keep_a], b_link[keep_b]))
+    _, first = np.unique(si * max(1, len(dem.flows)) + di, return_index=True)
+    out = _Pairs.empty()
+    out.add(si[first], di[first], dist[first], link[first])
+    return out
+
+
+def _knn_group(
+    run: _Run,
+    key: tuple[str, str],
+    tree: cKDTree,
+    query_xyz: np.ndarray,
+    q_ix: np.ndarray,
+    o_ix: np.ndarray,
+    chord: float,
+    k: int,
+    *,
+    query_is_supply: bool,
+) -> _Pairs:
+    """For each query flow of one pair of codes: its k nearest compatible partners (ties kept).
+
+    Asks the tree for more neighbours (doubling) until k compatible ones are
+    found and the next neighbour is farther than the k-th, or the radius is
+    exhausted."""
+    out = _Pairs.empty()
+    pending = q_ix
+    want = min(2 * k, len(o_ix))
+    while len(pending):
+        dd, ii = tree.query(query_xyz[pending], k=want, distance_upper_bound=chord)
+        dd, ii = dd.reshape(len(pending), -1), ii.reshape(len(pending), -1)
+        valid = ii < len(o_ix)
+        rows, cols = np.nonzero(valid)
+        qi = pending[rows]
+        oi = o_ix[ii[rows, cols]]
+        si, di = (qi, oi) if query_is_supply else (oi, qi)
+        found = run.check(key, si, di)
+        f_si, f_di, f_dist, f_link = found.arrays()
+        f_q = f_si if query_is_supply else f_di
+        local = np.searchsorted(pending, f_q)  # pending is sorted
+        thr = _nearest_threshold(local, f_dist, len(pending), k)
+        n_valid = valid.sum(axis=1)
+        farthest = np.where(n_valid > 0, dd[np.arange(len(pending)), np.maximum(n_valid - 1, 0)], 0.0)
+        farthest_km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(farthest / 2.0, 0.0, 1.0))
+        done = (n_valid < want) | (want >= len(o_ix)) | (farthest_km > thr + 1e-6)
+        keep = done[local] & (f_dist <= thr[local] + _TIE_KM)
+        out.add(f_si[keep], f_di[keep], f_dist[keep], f_link[keep])
+        pending = pending[~done]
+        want = min(2 * want, len(o_ix))
+    return out
+
+
+def _nearest_all(run: _Run, k: int) -> _Pairs:
+    """The same selection as :func:`_nearest_indexed`, from every compatible pair."""
+    si, di, dist, link = _within_reach_all(run).arrays()
+    keep = _keep_nearest(si, dist, len(run.sup.flows), k) | _keep_nearest(di, dist, len(run.dem.flows), k)
+    out = _Pairs.empty()
+    out.add(si[keep], di[keep], dist[keep], link[keep])
+    return out
+
+
+# --------------------------------------------------------------------------
+# Candidates
+# --------------------------------------------------------------------------
+
+
+def _build(run: _Run, pairs: _Pairs) -> list[Candidate]:
+    si, di, dist, link_ix = pairs.arrays()
+    sup, dem = run.sup, run.dem
+    ms, md = sup.months[si], dem.months[di]
+    shared = np.bitwise_count(ms & md & 0xFFF).tolist()
+    s_months = np.bitwise_count(ms & 0xFFF).tolist()
+    d_months = np.bitwise_count(md & 0xFFF).tolist()
+    temp_known = (~np.isnan(sup.temp[si]) & ~np.isnan(dem.temp[di])).tolist()
+    conc_known = (~np.isnan(sup.conc[si]) & ~np.isnan(dem.conc[di])).tolist()
+    haz = sup.hazard[si].tolist()
     out: list[Candidate] = []
-    for k in np.nonzero(chosen >= 0)[0]:
-        link = link_of[chosen[k]]
-        s_flow = sup.flows[si[k]]
-        d_flow = dem.flows[di[k]]
-        n_shared = int(shared[k])
-        quantity = min(
-            s_flow.quantity * n_shared / int(s_months[k]),
-            d_flow.quantity * n_shared / int(d_months[k]) / link.ratio,
-        )
+    for k, (i, j, d, li) in enumerate(zip(si.tolist(), di.tolist(), dist.tolist(), link_ix.tolist(), strict=True)):
+        link = run.link_list[li]
+        s_flow, d_flow = sup.flows[i], dem.flows[j]
+        n_shared = shared[k]
         reasons = [link.kind]
         if link.temperature and temp_known[k]:
             reasons.append("temperature")
         if link.concentration_tolerance_pct is not None and conc_known[k]:
             reasons.append("concentration")
-        if haz_s[k]:
+        if haz[k]:
             reasons.append("hazardous")
-        if n_shared < max(int(s_months[k]), int(d_months[k])):
+        if n_shared < max(s_months[k], d_months[k]):
             reasons.append("months")
         out.append(
             Candidate(
@@ -380,8 +523,11 @@ def _evaluate(
                 supply_resource=s_flow.resource,
                 demand_resource=d_flow.resource,
                 rule_id=link.rule_id,
-                distance_km=float(dist[k]),
-                max_quantity=float(quantity),
+                distance_km=d,
+                max_quantity=min(
+                    s_flow.quantity * n_shared / s_months[k],
+                    d_flow.quantity * n_shared / d_months[k] / link.ratio,
+                ),
                 unit=s_flow.unit,
                 ratio=link.ratio,
                 month_overlap=n_shared,
@@ -392,20 +538,38 @@ def _evaluate(
     return out
 
 
-def _generate(diagnostic: Diagnostic, taxonomy: Taxonomy, *, indexed: bool) -> tuple[list[Candidate], list[Issue]]:
+def _generate(
+    diagnostic: Diagnostic, taxonomy: Taxonomy, nearest: int | None, *, indexed: bool
+) -> tuple[list[Candidate], list[Issue]]:
+    if nearest is not None and nearest < 1:
+        raise ValueError("nearest must be a positive number of partners, or None")
     sup, dem, issues = _usable(diagnostic, taxonomy)
-    reach = _reach(sup.by_code, dem.by_code, taxonomy)
-    if not reach:
+    run = _Run(sup, dem, _reach(sup.by_code, dem.by_code, taxonomy))
+    if not run.reach:
         return [], issues
-    si, di = (_pairs_indexed if indexed else _pairs_all)(sup, dem, reach)
-    return _evaluate(sup, dem, reach, si, di), issues
+    if nearest is None:
+        pairs = _within_reach_indexed(run) if indexed else _within_reach_all(run)
+    else:
+        pairs = _nearest_indexed(run, nearest) if indexed else _nearest_all(run, nearest)
+    return _build(run, pairs), issues
 
 
-def generate_candidates(diagnostic: Diagnostic, taxonomy: Taxonomy) -> tuple[list[Candidate], list[Issue]]:
-    """Every possible exchange of the diagnostic (spatial index), sorted by id, and the flows skipped."""
-    return _generate(diagnostic, taxonomy, indexed=True)
+def generate_candidates(
+    diagnostic: Diagnostic, taxonomy: Taxonomy, *, nearest: int | None = None
+) -> tuple[list[Candidate], list[Issue]]:
+    """Every possible exchange of the diagnostic, sorted by id, and the flows skipped (warnings).
+
+    With ``nearest=k``, a pair is kept only when the demand is among the
+    supply's ``k`` nearest compatible demands or the supply among the
+    demand's ``k`` nearest compatible supplies (ties kept): the work and the
+    number of candidates then grow linearly with the flows even where the
+    reach of a resource covers the whole territory.
+    """
+    return _generate(diagnostic, taxonomy, nearest, indexed=True)
 
 
-def naive_candidates(diagnostic: Diagnostic, taxonomy: Taxonomy) -> tuple[list[Candidate], list[Issue]]:
-    """The same as :func:`generate_candidates`, checking every supply × demand pair (for benchmarks)."""
-    return _generate(diagnostic, taxonomy, indexed=False)
+def naive_candidates(
+    diagnostic: Diagnostic, taxonomy: Taxonomy, *, nearest: int | None = None
+) -> tuple[list[Candidate], list[Issue]]:
+    """The same as :func:`generate_candidates`, checking every supply × demand pair (benchmarks, tests)."""
+    return _generate(diagnostic, taxonomy, nearest, indexed=False)

@@ -6,8 +6,9 @@ signals (temperature, concentration, EWC code). Each taxonomy code is
 described by its French and English labels and synonyms; a token index finds
 the codes sharing words with the text, rapidfuzz corrects typos and compares
 the strings, and the EWC code, the company's NAF code and the signals move the
-scores. A logistic map fitted on labelled rows turns the best score and its
-lead over the next code into a probability of being right.
+scores. A logistic map (``calibration`` in ``vocabulary.yaml``, fitted by
+``benchmarks/bench_classifier.py --fit``) turns the best score and its lead
+over the next code into a probability of being right.
 """
 
 from __future__ import annotations
@@ -49,9 +50,10 @@ _UNKNOWN_SHARE = 0.5  # weight of a word the taxonomy does not know, relative to
 _TYPO_SIM = {1: 0.9, 2: 0.8}  # similarity of a word corrected by 1 or 2 edits
 _PREFIX_SIM = 0.85  # similarity of a truncated word ("electr") to the words it starts
 _INHERIT = 0.96  # share of a parent's text score a child keeps when the context points at it
-_BOOST_EWC = 0.20
+_BOOST_EWC = 0.30
 _BOOST_EWC_SUBCHAPTER = 0.06
 _BOOST_EWC_CHAPTER = 0.03
+_BOOST_HAZARDOUS = 0.05  # a hazardous EWC code ("*") points at hazardous resources
 _BOOST_NAF = 0.05
 _BOOST_LEVEL = 0.05  # a child that lists the EWC/NAF code as well as its parent is more specific
 _BOOST_RANGE = 0.10  # temperature/concentration inside a code's own range
@@ -114,6 +116,7 @@ class Vocabulary:
     irregular_plurals: Mapping[str, str]
     abbreviations: Mapping[str, tuple[str, ...]]
     phrases: Mapping[tuple[str, ...], tuple[str, ...]]
+    rewrites: tuple[tuple[re.Pattern[str], str], ...]
     extra_synonyms: Mapping[str, tuple[str, ...]]
     patterns: Mapping[str, re.Pattern[str]]
     saturation_words: frozenset[str]
@@ -145,6 +148,7 @@ class Vocabulary:
                 for code, syns in (raw.get("extra_synonyms") or {}).items()
             },
             patterns={k: re.compile(v) for k, v in (raw.get("patterns") or {}).items()},
+            rewrites=tuple((re.compile(pat), repl) for pat, repl in raw.get("rewrites") or []),
             saturation_words=words("saturation_words"),
             steam_saturation=(
                 float(sat.get("base_c", 100.0)),
@@ -341,7 +345,10 @@ class _Normaliser:
         return out
 
     def __call__(self, text: str) -> Normalised:
-        folded, found = self.signals(fold(text))
+        folded = fold(text)
+        for pattern, replacement in self.vocab.rewrites:
+            folded = pattern.sub(replacement, folded)
+        folded, found = self.signals(folded)
         return Normalised(
             tokens=tuple(self.words(folded)),
             temperature_c=found.get("temperature"),
@@ -447,6 +454,7 @@ _Result = tuple[str, str, float, tuple[tuple[str, float], ...]]
 @dataclass(frozen=True, slots=True)
 class _Context:
     ewc: str | None
+    hazardous: bool  # the EWC code is a hazardous entry ("*")
     naf: str
     temperature_c: float | None
     concentration_pct: float | None
@@ -555,7 +563,8 @@ class Classifier:
     ) -> list[tuple[str, float]]:
         """Every candidate code with its raw match score, best first (for diagnosis)."""
         norm = self._normalise(str(text or ""))
-        return self._score(norm.tokens, self._context_of(norm, ewc, naf, temperature_c, concentration_pct))
+        ctx = self._context_of(norm, ewc, naf, temperature_c, concentration_pct)
+        return self._score(self._words(norm, ctx), ctx)
 
     # -- internals ---------------------------------------------------------
 
@@ -574,8 +583,13 @@ class Classifier:
         if temp is None and norm.pressure_bar is not None and self.vocabulary.saturation_words & set(norm.tokens):
             temp = self.vocabulary.saturation_c(norm.pressure_bar)
         conc = _finite(concentration_pct)
+        ewc_code = _norm_ewc(ewc) or norm.ewc
+        hazardous = bool(ewc_code) and (
+            "*" in str(ewc or "") or self.taxonomy.ewc_labels.get(ewc_code, ("", False))[1]
+        )
         return _Context(
-            ewc=_norm_ewc(ewc) or norm.ewc,
+            ewc=ewc_code,
+            hazardous=hazardous,
             naf=_norm_naf(str(naf) if naf is not None else None),
             temperature_c=temp,
             concentration_pct=conc if conc is not None else norm.concentration_pct,
@@ -589,12 +603,21 @@ class Classifier:
             return exact, self.label(exact), 1.0, ()
         norm = self._normalise(text)
         ctx = self._context_of(norm, ewc, naf, temperature_c, concentration_pct)
-        key = (norm.tokens, ctx)
+        tokens = self._words(norm, ctx)
+        key = (tokens, ctx)
         hit = self._norm_cache.get(key)
         if hit is None:
-            hit = self._decide(self._score(norm.tokens, ctx))
+            hit = self._decide(self._score(tokens, ctx))
             self._remember(self._norm_cache, key, hit)
         return hit
+
+    def _words(self, norm: Normalised, ctx: _Context) -> tuple[str, ...]:
+        """The text's words, or the EWC entry's label when the text says nothing itself."""
+        if ctx.ewc and all(t in self.vocabulary.vague for t in norm.tokens):
+            label = self.taxonomy.ewc_labels.get(ctx.ewc)
+            if label:
+                return self._normalise(label[0]).tokens
+        return norm.tokens
 
     def _decide(self, ranked: list[tuple[str, float]]) -> _Result:
         """Scores → calibrated confidences, ``unknown`` below the threshold."""
@@ -712,6 +735,8 @@ class Classifier:
                     boost += _BOOST_EWC_SUBCHAPTER
                 elif any(e[:2] == ctx.ewc[:2] for e in listed):
                     boost += _BOOST_EWC_CHAPTER
+            if ctx.hazardous and lineage[0].hazardous:
+                boost += _BOOST_HAZARDOUS
         if ctx.naf:
             levels = sum(
                 any((h := _norm_naf(hint)) and ctx.naf.startswith(h) for hint in r.naf_hints) for r in lineage

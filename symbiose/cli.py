@@ -79,7 +79,7 @@ def format_issue(issue: Issue) -> str:
 
 def _reject(errors) -> None:
     for issue in errors:
-        err.print(format_issue(issue), markup=False, highlight=False)
+        print(format_issue(issue), file=sys.stderr)  # one unwrapped line per problem
     err.print(f"{len(errors)} erreur(s) bloquante(s) : rien n'a été écrit.", style="bold red")
     raise typer.Exit(1)
 
@@ -120,7 +120,7 @@ def import_cmd(
     if report.errors:
         if as_json:
             for issue in report.errors:
-                err.print(format_issue(issue), markup=False, highlight=False)
+                print(format_issue(issue), file=sys.stderr)
             raise typer.Exit(1)
         _reject(report.errors)
 

@@ -464,8 +464,8 @@ def _read_row(
 
         try:
             place = get_gazetteer().locate(postcode, city or None)
-        except GeocodeError as exc:
-            errors.append(Issue(None, "postcode", postcode_text, str(exc)))
+        except GeocodeError:
+            errors.append(Issue(None, "postcode", postcode_text, "expected the postcode of a French commune; this one is unknown"))
         else:
             lat, lon = place.lat, place.lon
             if getattr(place, "city_mismatch", False) and city:
@@ -521,12 +521,18 @@ def _read_row(
     except UnitError as exc:
         # the unit is a signal too: "eaux chaudes" in MWh is heat, not water
         fallback = _alternative_for_unit(tax, alternatives, quantity, unit, period)
-        if fallback is None:
+        if fallback is not None:
+            b.warnings.append(Issue(row_no, "resource", text, f"{code} is not counted in {unit_text}: classified as {fallback[0]} instead, to review"))
+            code, confidence, yearly = fallback
+            resource = tax.resources[code]
+        elif confidence < 1.0:
+            # a guess from free text that the unit contradicts: keep the row, for review
+            b.warnings.append(Issue(row_no, "resource", text, f"{code} is not counted in {unit_text}: imported as unknown, to review"))
+            code, resource = UNKNOWN_RESOURCE, None
+            yearly = to_yearly(quantity, unit, period, None)
+        else:
             errors.append(Issue(None, "unit", unit_text, str(exc)))
             return
-        b.warnings.append(Issue(row_no, "resource", text, f"{code} is not counted in {unit_text}: classified as {fallback[0]} instead, to review"))
-        code, confidence, yearly = fallback
-        resource = tax.resources[code]
         b.classified[-1] = ClassifiedText(row_no, text, code, round(confidence, 3))
     if resource is not None and resource.hazardous:
         hazardous = True

@@ -234,9 +234,18 @@ def match(
     now: datetime | None = None,
     warnings: Iterable[Issue] = (),
     time_limit_s: float = 10.0,
-    alternatives: int = 2,
+    alternatives: int = 1,
+    nearest: int | None = None,
 ) -> MatchResult:
-    """Match a diagnostic: every synergy worth proposing, ranked and explained in French."""
+    """Match a diagnostic: every synergy worth proposing, ranked and explained in French.
+
+    ``progress(done, total)`` is called after each of the five steps;
+    ``now`` fixes ``generated_at``; ``warnings`` (e.g. the import's) are
+    passed through to the result. ``time_limit_s`` bounds the optimiser,
+    ``alternatives`` the left-out candidates shown per output flow, and
+    ``nearest`` (see :func:`generate_candidates`) the partners examined per
+    flow on very large territories (``None``: all within reach).
+    """
     tax = taxonomy or get_taxonomy()
     step = 0
 
@@ -246,7 +255,7 @@ def match(
         if progress is not None:
             progress(step, _STEPS)
 
-    candidates, issues = generate_candidates(diagnostic, tax)
+    candidates, issues = generate_candidates(diagnostic, tax, nearest=nearest)
     done()
     valued = value_candidates(candidates, diagnostic, tax)
     done()

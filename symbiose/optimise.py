@@ -81,16 +81,20 @@ class MatchingModel:
 
 
 def _components(candidates: list[Candidate]) -> list[list[Candidate]]:
+    """Candidates grouped by connected component of the supply–demand graph, in a stable order."""
+    node: dict[tuple[str, str], int] = {}
+    ends = [
+        (node.setdefault(("s", c.supply_flow_id), len(node)), node.setdefault(("d", c.demand_flow_id), len(node)))
+        for c in candidates
+    ]
     graph = nx.Graph()
-    for c in candidates:
-        graph.add_edge(("s", c.supply_flow_id), ("d", c.demand_flow_id), cid=c.id)
-    by_node: dict[tuple[str, str], int] = {}
+    graph.add_edges_from(ends)
+    comp_of: dict[int, int] = {}
     for i, nodes in enumerate(nx.connected_components(graph)):
-        for n in nodes:
-            by_node[n] = i
+        comp_of.update(dict.fromkeys(nodes, i))
     groups: dict[int, list[Candidate]] = {}
-    for c in candidates:
-        groups.setdefault(by_node[("s", c.supply_flow_id)], []).append(c)
+    for c, (s, _) in zip(candidates, ends, strict=True):
+        groups.setdefault(comp_of[s], []).append(c)
     ordered = [sorted(g, key=lambda c: c.id) for g in groups.values()]
     ordered.sort(key=lambda g: g[0].id)
     return ordered

@@ -16,7 +16,8 @@ The work runs in four steps, one function each:
    Otherwise they all stay free. Each company is in at most one group per
    family and class; a company alone far away is simply in none.
 3. :func:`plan_group` — money, distance and CO2 of a group. Collections are
-   routed with :func:`symbiose.routing.solve_round`.
+   routed with :func:`symbiose.routing.solve_round`; groups are independent
+   (:func:`plan_groups` can value them in a process pool).
 4. :func:`pool_synergies` — one :class:`Synergy` per group worth doing
    (savings > 0), with its French explanation.
 
@@ -37,7 +38,9 @@ Cost model (figures of ``pooling.yaml``, ``parameters.yaml``):
   excluded since the round prices it); of a purchase or service:
   ``quantity × pooled_cost_eur_per_unit``;
 - rounds per year: ``max(min_collections_per_year, ceil(total /
-  vehicle_capacity))``, each visit taking ``quantity / rounds``;
+  vehicle_capacity))``, each visit taking ``quantity / rounds``; a round
+  makes several trips when a truck cannot take it all or when it has more
+  than ``max_stops_per_round`` stops (``parameters.yaml``, a working day);
 - the depot is the nearest collector or recycler of the data (a company with
   an ``in`` flow of the family, or NAF 38.11 / 38.12 for hazardous waste)
   within the family's one-way trip distance (``individual_trip_km / 2``, at

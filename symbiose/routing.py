@@ -177,9 +177,9 @@ def solve_round(
     """Shortest round from ``depot`` (lat, lon) through every stop, trips within ``vehicle_capacity``.
 
     ``vehicle_capacity`` may be ``math.inf``; ``max_stops_per_trip`` caps the
-    visits of one trip (a working day's round). A stop whose demand
-    exceeds the capacity is visited several times (full loads, then the rest). When the
-    solver finds nothing, every visit becomes its own trip and ``status``
+    visits of one trip (a working day's round). A stop whose demand exceeds
+    the capacity is visited several times (full loads, then the rest). When
+    the solver finds nothing, every visit becomes its own trip and ``status``
     says so. ``solutions_per_visit=None`` lets the search run to the time limit.
     """
     if vehicle_capacity <= 0:

@@ -110,3 +110,27 @@ def test_every_dataset_imports(sqlite_url, path):
         report = import_diagnostic(uow, path, territory="datasets")
     assert report.written, [e.as_text() for e in report.errors]
     assert report.flows > 0
+
+
+BAD_FILES = {
+    "bad_direction.csv": "direction",
+    "bad_latitude.csv": "lat",
+    "bad_quantity.csv": "quantity",
+    "missing_column.csv": "quantity",
+    "negative_quantity.csv": "quantity",
+    "unknown_postcode.csv": "postcode",
+    "unknown_unit.csv": "unit",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_each_bad_dataset_is_rejected_whole(sqlite_url, name):
+    with UnitOfWork(sqlite_url) as uow:
+        import_diagnostic(uow, GOOD.encode(), territory="fos")
+    before = dump(sqlite_url)
+    with UnitOfWork(sqlite_url) as uow:
+        report = import_diagnostic(uow, ROOT / "datasets" / "bad" / name, territory="fos")
+    assert not report.written
+    assert [e.column for e in report.errors] == [BAD_FILES[name]]
+    assert report.errors[0].row is not None and report.errors[0].message.startswith("expected")
+    assert dump(sqlite_url) == before

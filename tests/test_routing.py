@@ -104,6 +104,16 @@ def test_capacity_forces_several_trips_and_each_is_within_it():
     assert rnd.km == pytest.approx(sum(rnd.trip_km))
 
 
+@pytest.mark.parametrize("parts", [3, 7])
+def test_loads_that_exactly_fill_the_truck_share_one_trip(parts):
+    """Loads are rounded to millionths of the capacity: thirds and sevenths still fit."""
+    stops = [Stop(s.id, s.lat, s.lon, 10.0 / parts) for s in random_stops(parts, 6)]
+    rnd = solve_round(DEPOT, stops, 10.0)
+    assert rnd.vehicles == 1
+    bigger = [Stop(s.id, s.lat, s.lon, s.demand * 1.001) for s in stops]
+    assert solve_round(DEPOT, bigger, 10.0).vehicles == 2
+
+
 def test_stops_per_trip_are_capped():
     stops = random_stops(10, 4, demand=0.1)
     rnd = solve_round(DEPOT, stops, math.inf, max_stops_per_trip=4)

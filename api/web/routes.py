@@ -147,7 +147,7 @@ def render(request: Request, template: str, status: int = 200, headers: dict[str
     def url(name: str, **params: Any) -> str:
         return str(request.url_for(name, **{k: str(v) for k, v in params.items()}).path)
 
-    context.setdefault("caller", None)
+    context.setdefault("viewer", None)
     context.setdefault("territory", None)
     html = environment().get_template(template).render(request=request, url=url, **context)
     return HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
@@ -177,7 +177,7 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(PageError)
     async def _page_error(request: Request, exc: PageError) -> Response:
         caller = getattr(request.state, "page_caller", None)
-        return render(request, "erreur.html", exc.status, caller=caller, title=exc.title, detail=exc.detail)
+        return render(request, "erreur.html", exc.status, viewer=caller, title=exc.title, detail=exc.detail)
 
 
 # --------------------------------------------------------------------------
@@ -237,7 +237,7 @@ WriterScope = Annotated[Scope, Depends(writer_scope)]
 
 
 def _base(scope: Scope) -> dict[str, Any]:
-    return {"caller": scope.caller, "territory": scope.territory}
+    return {"viewer": scope.caller, "territory": scope.territory}
 
 
 # --------------------------------------------------------------------------
@@ -288,7 +288,7 @@ def home(request: Request, uow: UowDep, caller: CallerPage) -> Response:
     """A key of one territory goes to its dashboard; an admin chooses among all."""
     if caller.territory is not None:
         return redirect(request, "dashboard", code=caller.territory)
-    return render(request, "accueil.html", caller=caller, territories=list_territories(uow))
+    return render(request, "accueil.html", viewer=caller, territories=list_territories(uow))
 
 
 # --------------------------------------------------------------------------

@@ -21,6 +21,13 @@ from symbiose.report.data import TYPE_FR, Report, family
 COLORS = {"substitution": "#1b7f5f", "mutualisation": "#2f6db3", "company": "#d9822b", "idle": "#9aa5b1"}
 SEPARATORS = ", "  # decimal comma, space between thousands (plotly's ``layout.separators``)
 SANKEY_UNITS = {"t": "t/an", "MWh": "MWh/an", "m3": "m³/an"}
+NO_SYNERGY = "Sans synergie retenue"
+POOLED = "Collecte mutualisée"
+_DESTINATION_COLORS = {  # Sankey destination -> (node colour, link colour); None: a family of needs
+    NO_SYNERGY: ("#cbd2d9", "rgba(203,210,217,0.55)"),
+    POOLED: (COLORS["mutualisation"], "rgba(47,109,179,0.35)"),
+    None: (COLORS["substitution"], "rgba(27,127,95,0.35)"),
+}
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", "size": 13, "color": "#1f2933"}
 
 
@@ -136,14 +143,14 @@ def sankey_flows(report: Report) -> dict[str, dict[tuple[str, str], float]]:
             dst_flow = flows.get(str((p.get("receivers") or [{}])[0].get("flow_id")))
             dst = "→ " + family(dst_flow.resource if dst_flow else str(p.get("resource", "")))[1]
         else:
-            dst = "Collecte mutualisée"
+            dst = POOLED
         qty = float(p.get("quantity") or 0.0)
         links[unit][(src, dst)] += qty
         used[(unit, src)] += qty
     for (unit, src), total in out_total.items():
         rest = total - used.get((unit, src), 0.0)
         if rest > 1e-6 * max(total, 1.0):
-            links[unit][(src, "Sans synergie retenue")] += rest
+            links[unit][(src, NO_SYNERGY)] += rest
     return {u: dict(v) for u, v in links.items() if v}
 
 
@@ -152,18 +159,12 @@ def sankey_figures(report: Report) -> list[tuple[str, go.Figure]]:
     figures = []
     for unit, links in sorted(sankey_flows(report).items(), key=lambda kv: list(SANKEY_UNITS).index(kv[0])):
         sources = sorted({s for s, _ in links}, key=lambda s: -sum(q for (a, _), q in links.items() if a == s))
-        targets = sorted({d for _, d in links}, key=lambda d: (d == "Sans synergie retenue", d == "Collecte mutualisée", d))
+        targets = sorted({d for _, d in links}, key=lambda d: (d == NO_SYNERGY, d == POOLED, d))
         nodes = sources + targets
         index = {n: i for i, n in enumerate(sources)}
         index.update({n: len(sources) + i for i, n in enumerate(targets)})
-        node_colors = ["#7b8794"] * len(sources) + [
-            "#cbd2d9" if t == "Sans synergie retenue" else COLORS["mutualisation"] if t == "Collecte mutualisée" else COLORS["substitution"]
-            for t in targets
-        ]
-        link_colors = [
-            "rgba(203,210,217,0.55)" if d == "Sans synergie retenue" else "rgba(47,109,179,0.35)" if d == "Collecte mutualisée" else "rgba(27,127,95,0.35)"
-            for _, d in links
-        ]
+        node_colors = ["#7b8794"] * len(sources) + [_DESTINATION_COLORS.get(t, _DESTINATION_COLORS[None])[0] for t in targets]
+        link_colors = [_DESTINATION_COLORS.get(d, _DESTINATION_COLORS[None])[1] for _, d in links]
         unit_fr = SANKEY_UNITS[unit]
         fig = go.Figure(go.Sankey(
             arrangement="snap", valueformat=",.0f", valuesuffix=" " + unit_fr,
@@ -172,7 +173,8 @@ def sankey_figures(report: Report) -> list[tuple[str, go.Figure]]:
                   "value": [round(q, 3) for q in links.values()], "color": link_colors},
         ))
         height = max(320, 34 * max(len(sources), len(targets)))
-        figures.append((unit_fr, _layout(fig, height=height, title={"text": f"Flux sortants ({unit_fr}) par famille de ressources", "x": 0})))
+        title = {"text": f"Flux sortants ({unit_fr}) par famille de ressources", "x": 0}
+        figures.append((unit_fr, _layout(fig, height=height, title=title)))
     return figures
 
 
@@ -188,5 +190,5 @@ def type_chart(report: Report) -> go.Figure:
                          textposition="auto", hovertemplate="%{x} : %{y:,.0f} €/an<extra></extra>", showlegend=False), 1, 1)
     fig.add_trace(go.Bar(x=labels, y=co2, marker_color=colors, text=[fr.tco2(v) for v in co2],
                          textposition="auto", hovertemplate="%{x} : %{y:,.1f} tCO₂e/an<extra></extra>", showlegend=False), 1, 2)
-    fig.update_yaxes(rangemode="tozero")
+    fig.update_yaxes(rangemode="tozero", tickformat=",.0f")
     return _layout(fig, height=340)

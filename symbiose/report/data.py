@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from symbiose.domain import Company, Diagnostic, Flow
 from symbiose.explain import format as fr
+from symbiose.explain.substitution import ewc_text
 from symbiose.privacy import anonymised_label
 from symbiose.taxonomy import get_taxonomy
 
@@ -203,7 +204,7 @@ def flow_details(f: Flow) -> str:
     if f.hazardous:
         bits.append("dangereux")
     if f.ewc:
-        bits.append(f"code déchet {f.ewc}")
+        bits.append(f"code déchet {ewc_text(f.ewc)}")
     if f.temperature_c is not None:
         bits.append(f"{fr.smart_number(f.temperature_c)} °C")
     if f.concentration_pct is not None:

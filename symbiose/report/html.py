@@ -35,6 +35,8 @@ def environment() -> Environment:
         "number": fr.number,
         "smart": fr.smart_number,
         "euros": fr.euros,
+        "euros_amount": lambda v: fr.euros(v).removesuffix(" €"),
+        "score": lambda v: f"{float(v or 0):.2f}".replace(".", ","),
         "km": fr.km,
         "tco2": fr.tco2,
         "qty": lambda v, unit: fr.quantity(float(v or 0), str(unit).split("/")[0]),
@@ -65,7 +67,7 @@ def render_report(report: Report) -> str:
     figures = {
         "map": figure_html(charts.map_figure(report), "carte-synergies"),
         "sankeys": [(unit, figure_html(fig, f"sankey-{i}")) for i, (unit, fig) in enumerate(charts.sankey_figures(report))],
-        "types": figure_html(charts.type_chart(report), "synergies-par-type"),
+        "types": figure_html(charts.type_chart(report), "synergies-par-type") if report.plan else None,
     }
     return environment().get_template("rapport.html.j2").render(
         r=report, s=report.summary, figures=figures, plotly_js=plotly_js(), version=__version__)

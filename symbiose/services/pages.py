@@ -71,10 +71,11 @@ def participant_names(
                 names[hidden.alias] = hidden.label
     real = ids - names.keys()
     if real:
-        names.update(uow.session.execute(
+        rows = uow.session.execute(
             select(CompanyRow.external_id, CompanyRow.name)
             .where(CompanyRow.territory_id == territory.id, CompanyRow.external_id.in_(sorted(real)))
-        ).tuples().all())
+        ).all()
+        names.update((external_id, name) for external_id, name in rows)
     return names
 
 

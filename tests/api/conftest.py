@@ -60,6 +60,9 @@ def diagnostic_csv(rows: list[str] | None = None) -> bytes:
 def free_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # inherited by accepted connections; without it, a socket handed to uvicorn answers
+    # keep-alive requests ~40 ms late (Nagle's algorithm against delayed ACKs)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     return sock
 
@@ -99,8 +102,8 @@ class ThreadServer:
         self.sock = free_socket()
         host, port = self.sock.getsockname()
         self.base_url = f"http://{host}:{port}"
-        app = create_app(Settings(database_url=url, **settings))
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.app = create_app(Settings(database_url=url, **settings))
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="on"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def __enter__(self) -> ThreadServer:
@@ -116,6 +119,9 @@ class ThreadServer:
         self.server.should_exit = True
         self.thread.join(timeout=20)
         self.sock.close()
+        worker = getattr(self.app.state, "worker", None)
+        if worker is not None:  # let a run in progress finish before the database is reused
+            worker.shutdown(wait=True)
 
 
 class ProcessServer:

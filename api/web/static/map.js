@@ -206,6 +206,8 @@
       var visible = types[p.type] !== false && families[p.family] !== false;
       if (visible) { shownSynergies += 1; synergyGroup.addLayer(layer); } else { synergyGroup.removeLayer(layer); }
     });
+    flowGroup.bringToFront();
+    companyGroup.bringToFront();
     container.dataset.fluxAffiches = String(shownFlows);
     container.dataset.synergiesAffichees = String(shownSynergies);
   }
@@ -219,7 +221,7 @@
 
   synergyGroup.addTo(map);
   flowGroup.addTo(map);
-  companyGroup.addTo(map);
+  companyGroup.addTo(map);  // companies on top: a click on a company always opens it
   if (bounds.isValid()) {
     map.fitBounds(bounds, { padding: [30, 30], maxZoom: 15 });
   } else {

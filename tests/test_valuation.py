@@ -1,0 +1,115 @@
+"""Valuation: € per unit moved, fixed link cost, tCO2e, tonnes diverted, sources."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from symbiose.candidates import generate_candidates
+from symbiose.valuation import (
+    FROM_FLOW,
+    annuity_factor,
+    pipe_link_cost_eur,
+    tonnes_per_unit,
+    value_candidate,
+    value_candidates,
+    with_value,
+)
+from tests.conftest import TEST_PARAMETERS, company, diagnostic, flow
+
+P = TEST_PARAMETERS
+
+
+def one(tax, supply, demand, km=10.0):
+    d = diagnostic([company("A"), company("B", km)], [supply, demand])
+    (c,), _ = generate_candidates(d, tax)
+    return c, value_candidate(c, supply, demand, tax), d
+
+
+def test_trucked_material_with_taxonomy_prices(small_taxonomy):
+    c, v, _ = one(small_taxonomy, flow("S", "A", "out", "paper", 100), flow("D", "B", "in", "paper", 100))
+    km = c.distance_km
+    transport = P["transport_eur_per_tkm"] * km * 1.0
+    handling = P["handling_eur_per_t"] * 1.0
+    assert v.avoided_disposal_eur == 90 and v.avoided_purchase_eur == 30
+    assert v.transport_eur == pytest.approx(transport)
+    assert v.handling_eur == pytest.approx(handling)
+    assert v.value_eur_per_unit == pytest.approx(90 + 30 - transport - handling)
+    assert v.fixed_cost_eur == 0 and not v.pipe
+    # paper has no CO2 factors: only the truck counts, and the gap is reported
+    assert v.co2_t_per_unit == pytest.approx(-P["transport_co2_kg_per_tkm"] * km / 1000)
+    assert set(v.missing) == {"co2_virgin_kg", "co2_treatment_kg"}
+    assert v.diverted_unit == "t" and v.diverted(100) == 100
+
+
+def test_company_figures_beat_taxonomy_figures(small_taxonomy):
+    c, v, _ = one(
+        small_taxonomy,
+        flow("S", "A", "out", "paper", 100, cost_eur_per_unit=-15.0),  # it sells it today
+        flow("D", "B", "in", "paper", 100, cost_eur_per_unit=45.0),
+    )
+    assert v.avoided_disposal_eur == -15.0 and v.avoided_purchase_eur == 45.0
+    assert v.value_eur_per_unit == pytest.approx(-15 + 45 - v.transport_eur - v.handling_eur)
+    assert ("disposal_cost_eur", FROM_FLOW) in v.sources and ("purchase_price_eur", FROM_FLOW) in v.sources
+
+
+def test_pipe_link_has_a_fixed_yearly_cost_and_no_transport(small_taxonomy):
+    c, v, _ = one(
+        small_taxonomy,
+        flow("S", "A", "out", "energy.steam", 1000, unit="MWh", temperature_c=180),
+        flow("D", "B", "in", "energy.heat", 450, unit="MWh", temperature_c=90),
+        km=2.0,
+    )
+    r, n = P["discount_rate"], P["pipe_annuity_years"]
+    annuity = r / (1 - (1 + r) ** -n)
+    assert v.pipe and v.transport_eur == 0 and v.handling_eur == 0
+    assert v.fixed_cost_eur == pytest.approx(P["pipe_cost_eur_per_m"] * c.distance_km * 1000 * annuity)
+    assert v.avoided_purchase_eur == pytest.approx(50 * 0.9)  # heat price × ratio
+    assert v.co2_t_per_unit == pytest.approx(200 * 0.9 / 1000)
+    assert v.diverted_unit == "MWh" and v.diverted(500) == 500
+    assert {"pipe_cost_eur_per_m", "pipe_annuity_years", "discount_rate"} <= {name for name, _ in v.sources}
+    assert v.net_benefit_eur(0) == 0
+    assert v.net_benefit_eur(400) == pytest.approx(45 * 400 - v.fixed_cost_eur)
+
+
+def test_counted_items_use_their_unit_mass(small_taxonomy):
+    c, v, _ = one(small_taxonomy, flow("S", "A", "out", "wood.pallet.euro", 2000, unit="unit"),
+                  flow("D", "B", "in", "wood.pallet", 1500, unit="unit"))
+    assert v.tonnes_per_unit == 0.025
+    assert v.transport_eur == pytest.approx(P["transport_eur_per_tkm"] * c.distance_km * 0.025)
+    assert v.handling_eur == pytest.approx(P["handling_eur_per_t"] * 0.025)
+    assert v.co2_t_per_unit == pytest.approx((10 + 1 - P["transport_co2_kg_per_tkm"] * c.distance_km * 0.025) / 1000)
+    assert v.diverted(1500) == pytest.approx(37.5)
+
+
+def test_piped_water_counts_cubic_metres(small_taxonomy):
+    _, v, _ = one(small_taxonomy, flow("S", "A", "out", "water.demineralised", 5000, unit="m3"),
+                  flow("D", "B", "in", "water.demineralised", 5000, unit="m3"), km=1.0)
+    assert v.pipe and v.diverted_unit == "m3" and v.diverted(10) == 10
+
+
+def test_annuity_and_pipe_cost(small_taxonomy):
+    assert annuity_factor(0.0, 20) == pytest.approx(1 / 20)
+    assert annuity_factor(0.04, 20) == pytest.approx(0.0735817, rel=1e-5)
+    assert pipe_link_cost_eur(1.0, small_taxonomy) == pytest.approx(500 * 1000 * annuity_factor(0.04, 20))
+    with pytest.raises(ValueError):
+        annuity_factor(0.04, 0)
+
+
+def test_tonnes_per_unit_by_canonical_unit(small_taxonomy):
+    t = small_taxonomy
+    assert tonnes_per_unit(t.get("paper")) == 1.0
+    assert tonnes_per_unit(t.get("energy.heat")) == 0.0
+    assert tonnes_per_unit(t.get("water")) == 1.0
+    assert tonnes_per_unit(t.get("wood.pallet.euro")) == 0.025  # inherited
+
+
+def test_value_candidates_fills_the_candidates(small_taxonomy):
+    supply = flow("S", "A", "out", "paper", 100)
+    demand = flow("D", "B", "in", "paper", 100)
+    c, v, d = one(small_taxonomy, supply, demand)
+    (valued,) = value_candidates([c], d, small_taxonomy)
+    assert valued == replace(c, value_eur_per_unit=v.value_eur_per_unit, co2_t_per_unit=v.co2_t_per_unit,
+                             fixed_cost_eur=v.fixed_cost_eur)
+    assert with_value(c, v) == valued

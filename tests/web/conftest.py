@@ -1,0 +1,223 @@
+"""Fixtures of the web-page tests.
+
+- ``prepared_db``: a temporary SQLite database with a territory imported and
+  matched through the services, and keys for its animator, its portal and an
+  animator of another territory (for the in-process ``TestClient`` tests).
+- ``live_server``: ``symbiose serve`` started in a subprocess on a free
+  loopback port with its own temporary database (for the browser tests).
+- ``browser``: Debian's Chromium driven by Playwright (never a downloaded
+  browser); the browser tests are skipped, with the reason, only when
+  Chromium cannot be installed, and fail instead under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).parent / "data"
+ARTIFACTS = ROOT / "test-artifacts" / "web"
+DOCS_IMG = ROOT / "docs" / "img"
+TERRITORY = "fos-test"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run",
+]
+XSS_NAME = "<script>alert(1)</script>"
+
+
+@dataclass(frozen=True)
+class Keys:
+    animator: str
+    portal: str
+    other_animator: str
+
+
+def _make_keys(url: str) -> Keys:
+    from symbiose.services import create_api_key
+    from symbiose.store import UnitOfWork
+
+    made = []
+    for territory, role in ((TERRITORY, "animator"), (TERRITORY, "portal"), ("autre-zone", "animator")):
+        with UnitOfWork(url) as uow:
+            made.append(create_api_key(uow, territory, role))
+    return Keys(*made)
+
+
+# --------------------------------------------------------------------------
+# In-process: a prepared database and a TestClient on it
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    url: str
+    keys: Keys
+
+
+@pytest.fixture(scope="module")
+def prepared_db(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
+    """The test diagnostic imported into ``fos-test`` and matched once."""
+    from symbiose.services import import_diagnostic, run_match
+    from symbiose.store import UnitOfWork
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('web-db') / 'pages.db'}"
+    keys = _make_keys(url)
+    with UnitOfWork(url) as uow:
+        report = import_diagnostic(uow, DATA / "diagnostic.csv", territory=TERRITORY, create_territory=False)
+    assert report.written, report.errors
+    with UnitOfWork(url) as uow:
+        _, result = run_match(uow, TERRITORY)
+    assert result is not None and result.synergies
+    return Prepared(url, keys)
+
+
+@pytest.fixture
+def client(prepared_db: Prepared) -> Iterator:
+    """A TestClient on an app over the prepared database (the real ``create_app``)."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from symbiose.settings import Settings
+
+    app = create_app(Settings(database_url=prepared_db.url))
+    with TestClient(app, base_url="http://testserver") as c:
+        yield c
+
+
+def sign_in(client, key: str) -> None:
+    """Sign in through the page, as a browser would."""
+    response = client.post("/connexion", data={"cle": key}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+# --------------------------------------------------------------------------
+# Browser: Debian's Chromium, a live server
+# --------------------------------------------------------------------------
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+
+
+def chromium_or_skip() -> str:
+    """Chromium's path, installing Debian's package once when missing (``scripts/install-browser.sh``)."""
+    path = _chromium()
+    if path is None:
+        subprocess.run(["bash", str(ROOT / "scripts" / "install-browser.sh")], check=False, timeout=600)
+        path = _chromium()
+    if path is None:
+        reason = "browser tests skipped: chromium is not installed and scripts/install-browser.sh could not install it"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but " + reason)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but playwright is not installed (pip install -e '.[test]')")
+        pytest.skip("browser tests skipped: playwright is not installed (pip install -e '.[test]')")
+    executable = chromium_or_skip()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    base_url: str
+    database_url: str
+    keys: Keys
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``symbiose serve`` on a free loopback port and a fresh database with keys (no data yet)."""
+    folder = tmp_path_factory.mktemp("web-live")
+    url = f"sqlite:///{folder / 'live.db'}"
+    keys = _make_keys(url)  # migrates the database before the server opens it
+    port = _free_port()
+    env = {**os.environ, "SYMBIOSE_DATABASE_URL": url, "SYMBIOSE_RUN_WORKERS": "1"}
+    log = (folder / "server.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "symbiose", "serve", "--host", "127.0.0.1", "--port", str(port), "--db", url],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/health", timeout=1) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            log.close()
+            pytest.fail("symbiose serve did not start:\n" + (folder / "server.log").read_text(errors="replace")[-3000:])
+        time.sleep(0.1)
+    try:
+        yield LiveServer(base, url, keys)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture
+def page(browser, live_server: LiveServer) -> Iterator:
+    """A fresh browser page (laptop size, French); OpenStreetMap tiles are refused, as offline."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="fr-FR", base_url=live_server.base_url)
+    context.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+    context.set_default_timeout(10_000)
+    pg = context.new_page()
+    pg.problems = []  # page errors, CSP violations and dialogs seen during the test
+    pg.on("pageerror", lambda exc: pg.problems.append(f"page error: {exc}"))
+    pg.on("dialog", lambda dialog: (pg.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    pg.on("console", lambda msg: pg.problems.append(f"console: {msg.text}")
+          if msg.type == "error" and "Content Security Policy" in msg.text else None)
+    yield pg
+    context.close()
+
+
+def screenshot(pg, name: str, *, docs: bool = False) -> Path:
+    """Save a full-page screenshot under ``test-artifacts/web``; with ``SYMBIOSE_UPDATE_SCREENSHOTS=1``,
+    the README's copies in ``docs/img`` are refreshed too."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=True)
+    if docs and os.environ.get("SYMBIOSE_UPDATE_SCREENSHOTS") == "1":
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_IMG / f"{name}.png")
+    return path
