@@ -214,6 +214,9 @@ def report(rows: list[Row], clf: Classifier) -> str:
     lines = ["# Classifier benchmark", ""]
     lines.append(f"Labelled rows: {len(rows)} ({len(dev)} dev, {len(held)} held-out), `{LABELS.relative_to(ROOT)}`.")
     lines.append(f"Thresholds: unknown below {UNKNOWN_THRESHOLD}, warning below {LOW_CONFIDENCE}.")
+    fitted = re.search(r"fitted_on: (.*)", VOCABULARY_PATH.read_text(encoding="utf-8"))
+    if fitted:
+        lines.append(f"Confidence map fitted on {fitted.group(1)} (never on held-out rows).")
     lines += ["", "## Accuracy", "", "| split | rows | top-1 | top-3 |", "|---|---:|---:|---:|"]
     for name, part in (("dev", dev), ("held_out", held), ("all", results)):
         lines.append(f"| {name} | {len(part)} | {accuracy(part):.3f} | {top3_accuracy(part):.3f} |")
@@ -227,7 +230,9 @@ def report(rows: list[Row], clf: Classifier) -> str:
     pred_unknown = [p for p in results if p[1].code == UNKNOWN_RESOURCE]
     recall = sum(c.code == UNKNOWN_RESOURCE for _, c in exp_unknown) / len(exp_unknown) if exp_unknown else float("nan")
     precision = (
-        sum(r.expected == UNKNOWN_RESOURCE for r, _ in pred_unknown) / len(pred_unknown) if pred_unknown else float("nan")
+        sum(r.expected == UNKNOWN_RESOURCE for r, _ in pred_unknown) / len(pred_unknown)
+        if pred_unknown
+        else float("nan")
     )
     known = [p for p in results if p[0].expected != UNKNOWN_RESOURCE]
     false_unknown = sum(c.code == UNKNOWN_RESOURCE for _, c in known) / len(known) if known else float("nan")
@@ -290,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
             c = clf.classify(r.text, ewc=r.ewc, naf=r.naf)
             if c.code != r.expected:
                 alts = ", ".join(f"{code} {p:.2f}" for code, p in c.alternatives)
-                print(f"- {r.text!r} ewc={r.ewc} naf={r.naf}: expected {r.expected}, got {c.code} {c.confidence:.2f} [{alts}]")
+                where = f"{r.text!r} ewc={r.ewc} naf={r.naf}"
+                print(f"- {where}: expected {r.expected}, got {c.code} {c.confidence:.2f} [{alts}]")
     return 0
 
 

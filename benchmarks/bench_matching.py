@@ -9,11 +9,13 @@ France), 2 to 6 flows per company drawn from the taxonomy's leaf codes,
 yearly quantities log-normal around a typical size per unit.
 
 For each size it prints and writes to ``benchmarks/results/matching.md``:
-time of candidate generation (spatial index), valuation, optimisation and
-the whole :func:`symbiose.matching.match`; the same generation checking all
-pairs (``naive_candidates``, up to 20 000 flows); peak Python memory
-(tracemalloc, a second pass; OR-Tools' own C++ memory is not seen by it);
-and the ratios indexed/naive and time/(n·log n) against the smallest size.
+candidate generation with the spatial index, both with every compatible
+pair within reach and with each flow's k nearest compatible partners (the
+``auto`` setting of :func:`symbiose.matching.match` from 10 000 flows), each
+against :func:`naive_candidates` (same rules, every pair; up to 20 000
+flows) with a check that both give the same set; valuation, optimisation and
+the whole ``match``; growth against n·log n; peak Python memory
+(tracemalloc, a second pass; OR-Tools' own C++ memory is not seen by it).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from symbiose.candidates import generate_candidates, naive_candidates  # noqa: E402
 from symbiose.domain import ALL_MONTHS, Company, Diagnostic, Direction, Flow, months_mask  # noqa: E402
-from symbiose.matching import match  # noqa: E402
+from symbiose.matching import AUTO_NEAREST, AUTO_NEAREST_FROM_FLOWS, match  # noqa: E402
 from symbiose.optimise import build_model, solve  # noqa: E402
 from symbiose.taxonomy import Taxonomy, get_taxonomy, load_taxonomy  # noqa: E402
 from symbiose.valuation import value_candidates  # noqa: E402
@@ -131,43 +133,44 @@ def peak_mb(fn: Callable[[], Any]) -> float:
         tracemalloc.stop()
 
 
-def optimise_step(diag: Diagnostic, cands: list, tax: Taxonomy) -> Any:
+def optimise_step(diag: Diagnostic, cands: list) -> Any:
     supplies = {f.id: f.quantity for f in diag.flows if f.direction == Direction.OUT}
     demands = {f.id: f.quantity for f in diag.flows if f.direction == Direction.IN}
     model = build_model(cands, supplies, demands)
     return model, solve(model, time_limit_s=60.0)
 
 
-def bench(n: int, tax: Taxonomy, memory: bool) -> dict[str, Any]:
+def bench(n: int, tax: Taxonomy, memory: bool, k: int) -> dict[str, Any]:
     diag = synthetic_territory(n, tax)
-    (cands, _), t_gen = timed(lambda: generate_candidates(diag, tax))
-    valued, t_val = timed(lambda: value_candidates(cands, diag, tax))
-    (model, sol), t_opt = timed(lambda: optimise_step(diag, valued, tax))
-    result, t_match = timed(lambda: match(diag, tax, time_limit_s=60.0))
-    row: dict[str, Any] = {
-        "n": n,
-        "companies": len(diag.companies),
-        "candidates": len(cands),
-        "in_model": len(model.candidates),
-        "components": sol.components,
-        "milp": model.milp_components,
-        "status": sol.status,
-        "plan": len(sol.allocations),
-        "synergies": len(result.synergies),
-        "t_gen": t_gen,
-        "t_val": t_val,
-        "t_opt": t_opt,
-        "t_match": t_match,
-        "t_naive": None,
-        "same": None,
-    }
-    if n <= NAIVE_MAX:
-        (naive, _), row["t_naive"] = timed(lambda: naive_candidates(diag, tax))
-        row["same"] = [c.id for c in naive] == [c.id for c in cands]
+    row: dict[str, Any] = {"n": n, "companies": len(diag.companies)}
+    small = n <= NAIVE_MAX
+    # candidate generation, every pair within reach (the default below AUTO_NEAREST_FROM_FLOWS flows)
+    row["all"] = row["all_naive"] = row["all_same"] = row["all_cands"] = None
+    if small:
+        (cands_all, _), row["all"] = timed(lambda: generate_candidates(diag, tax))
+        (naive_all, _), row["all_naive"] = timed(lambda: naive_candidates(diag, tax))
+        row["all_same"] = naive_all == cands_all
+        row["all_cands"] = len(cands_all)
+        del naive_all, cands_all
+    # candidate generation, the k nearest compatible partners of each flow
+    (cands, _), row["near"] = timed(lambda: generate_candidates(diag, tax, nearest=k))
+    row["near_cands"] = len(cands)
+    row["near_naive"] = row["near_same"] = None
+    if small:
+        (naive, _), row["near_naive"] = timed(lambda: naive_candidates(diag, tax, nearest=k))
+        row["near_same"] = naive == cands
+        del naive
+    valued, row["value"] = timed(lambda: value_candidates(cands, diag, tax))
+    (model, sol), row["optimise"] = timed(lambda: optimise_step(diag, valued))
+    row.update(in_model=len(model.candidates), components=sol.components, milp=model.milp_components,
+               status=sol.status, gap=sol.gap, plan=len(sol.allocations))
+    del model
+    result, row["match"] = timed(lambda: match(diag, tax, time_limit_s=60.0))
+    row.update(match_cands=result.candidates, synergies=len(result.synergies), nearest=result.solver.get("nearest"))
     if memory:
-        row["mem_gen"] = peak_mb(lambda: generate_candidates(diag, tax))
-        row["mem_opt"] = peak_mb(lambda: optimise_step(diag, valued, tax))
-        row["mem_naive"] = peak_mb(lambda: naive_candidates(diag, tax)) if n <= NAIVE_MAX else None
+        row["mem_gen"] = peak_mb(lambda: generate_candidates(diag, tax, nearest=k))
+        row["mem_opt"] = peak_mb(lambda: optimise_step(diag, valued))
+        row["mem_naive"] = peak_mb(lambda: naive_candidates(diag, tax, nearest=k)) if small else None
     return row
 
 
@@ -175,57 +178,104 @@ def _fmt(v: float | None, digits: int = 2) -> str:
     return "—" if v is None else f"{v:.{digits}f}"
 
 
-def report(rows: list[dict[str, Any]], tax_name: str, memory: bool) -> str:
+def _int(v: int | None) -> str:
+    return "—" if v is None else f"{v:,}"
+
+
+def _same(v: bool | None) -> str:
+    return "—" if v is None else ("yes" if v else "NO")
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return "—" if not a or not b else f"{a / b:.2f}"
+
+
+def report(rows: list[dict[str, Any]], tax_name: str, memory: bool, k: int) -> str:
     base = rows[0]
-    nlogn0 = base["n"] * math.log(base["n"])
     lines = [
         "# Matching benchmark",
         "",
         f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `benchmarks/bench_matching.py` on "
         f"{platform.machine()} ({platform.python_implementation()} {platform.python_version()}, "
-        f"{_cpu_count()} cores); taxonomy: {tax_name}.",
+        f"{_cpu_count()} cores, load average {_load()} when written); taxonomy: {tax_name}.",
         "Synthetic seeded territories: business parks of 30 companies over a region whose area grows "
-        "with n (constant density, 100 000 flows ≈ mainland France), 2–6 flows per company.",
+        "with n (constant density, 100 000 flows ≈ mainland France), 2–6 flows per company. "
+        "Times in seconds (wall clock, one run).",
         "",
-        "| flows | companies | candidates | in model | components (MILP) | status | plan | synergies "
-        "| generate s | value s | optimise s | match s | naive s | indexed / naive | same set |",
-        "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "## Candidate generation: spatial index against all pairs",
+        "",
+        f"*within reach*: every compatible pair within the resource's distance (the default below "
+        f"{AUTO_NEAREST_FROM_FLOWS:,} flows); *nearest {k}*: each flow's {k} nearest compatible partners "
+        "(the default from there on). Both are checked against `naive_candidates` (same rules, every "
+        "supply × demand pair) where it finishes.",
+        "",
+        f"| flows | within reach: candidates | indexed | naive | naive / indexed | same set "
+        f"| nearest {k}: candidates | indexed | naive | naive / indexed | same set |",
+        "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|",
     ]
     for r in rows:
-        ratio = r["t_gen"] / r["t_naive"] if r["t_naive"] else None
         lines.append(
-            f"| {r['n']:,} | {r['companies']:,} | {r['candidates']:,} | {r['in_model']:,} | "
-            f"{r['components']:,} ({r['milp']:,}) | {r['status']} | {r['plan']:,} | {r['synergies']:,} | "
-            f"{_fmt(r['t_gen'])} | {_fmt(r['t_val'])} | {_fmt(r['t_opt'])} | {_fmt(r['t_match'])} | "
-            f"{_fmt(r['t_naive'])} | {_fmt(ratio, 3)} | {'—' if r['same'] is None else ('yes' if r['same'] else 'NO')} |"
+            f"| {r['n']:,} | {_int(r['all_cands'])} | {_fmt(r['all'])} | {_fmt(r['all_naive'])} | "
+            f"{_ratio(r['all_naive'], r['all'])} | {_same(r['all_same'])} | {r['near_cands']:,} | "
+            f"{_fmt(r['near'])} | {_fmt(r['near_naive'])} | {_ratio(r['near_naive'], r['near'])} | {_same(r['near_same'])} |"
         )
     lines += [
         "",
-        "Growth against n·log n (time per n·log n, relative to the smallest size; 1.0 = n·log n growth):",
+        f"## Valuation, optimisation, whole `match` (nearest {k} candidates for the first three columns)",
         "",
-        "| flows | generate | optimise | match | naive |",
-        "|---:|---:|---:|---:|---:|",
+        "`match` runs everything a user gets: candidates (its `auto` setting), valuation, the pooling "
+        "module's outside values and mutualisation groups (rounds with OR-Tools routing), the "
+        "optimiser, explanations and ranking.",
+        "",
+        "| flows | companies | in model | components (MILP) | status | plan | value | optimise | match | "
+        "match: nearest | candidates | synergies |",
+        "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        k = r["n"] * math.log(r["n"]) / nlogn0
+        lines.append(
+            f"| {r['n']:,} | {r['companies']:,} | {r['in_model']:,} | {r['components']:,} ({r['milp']:,}) | "
+            f"{r['status']} | {r['plan']:,} | {_fmt(r['value'])} | {_fmt(r['optimise'])} | {_fmt(r['match'])} | "
+            f"{r['nearest'] if r['nearest'] is not None else 'all'} | {r['match_cands']:,} | {r['synergies']:,} |"
+        )
+    lines += [
+        "",
+        "## Growth against n·log n",
+        "",
+        "Time divided by n·log n, relative to the smallest size (1.00 = grows as n·log n; the naive "
+        "matcher grows as n²).",
+        "",
+        f"| flows | generate, nearest {k} | generate, within reach | naive | optimise | match |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    nlogn0 = base["n"] * math.log(base["n"])
+    for r in rows:
+        f = r["n"] * math.log(r["n"]) / nlogn0
 
-        def rel(key: str, r: dict[str, Any] = r, k: float = k) -> str:
-            if r[key] is None or base[key] is None or base[key] == 0:
+        def rel(key: str, r: dict[str, Any] = r, f: float = f) -> str:
+            if r[key] is None or not base[key]:
                 return "—"
-            return f"{r[key] / base[key] / k:.2f}"
+            return f"{r[key] / base[key] / f:.2f}"
 
-        lines.append(f"| {r['n']:,} | {rel('t_gen')} | {rel('t_opt')} | {rel('t_match')} | {rel('t_naive')} |")
+        lines.append(f"| {r['n']:,} | {rel('near')} | {rel('all')} | {rel('near_naive')} | {rel('optimise')} | {rel('match')} |")
     if memory:
         lines += [
             "",
-            "Peak Python memory (tracemalloc, MB; OR-Tools' C++ memory not included):",
+            "## Peak Python memory (tracemalloc, MB)",
             "",
-            "| flows | generate | optimise | naive |",
+            "Measured in a second pass; OR-Tools' own C++ memory is not seen by tracemalloc.",
+            "",
+            f"| flows | generate, nearest {k} | optimise | naive, nearest {k} |",
             "|---:|---:|---:|---:|",
         ]
         for r in rows:
-            lines.append(f"| {r['n']:,} | {_fmt(r['mem_gen'], 1)} | {_fmt(r['mem_opt'], 1)} | {_fmt(r.get('mem_naive'), 1)} |")
+            lines.append(f"| {r['n']:,} | {_fmt(r['mem_gen'], 1)} | {_fmt(r['mem_opt'], 1)} | {_fmt(r['mem_naive'], 1)} |")
     return "\n".join(lines) + "\n"
+
+
+def _load() -> str:
+    import os
+
+    return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "?"
 
 
 def _cpu_count() -> int:
@@ -237,25 +287,28 @@ def _cpu_count() -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    ap.add_argument("--nearest", type=int, default=AUTO_NEAREST, help="partners per flow in the nearest mode")
     ap.add_argument("--taxonomy", type=Path, default=None, help="taxonomy directory (default: the shipped one)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "matching.md")
     ap.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
     args = ap.parse_args(argv)
     tax = load_taxonomy(args.taxonomy) if args.taxonomy else get_taxonomy()
     tax_name = str(args.taxonomy) if args.taxonomy else f"shipped ({len(tax.resources)} codes, {len(tax.rules)} rules)"
+    memory = not args.no_memory
     rows = []
     for n in sorted(args.sizes):
-        row = bench(n, tax, memory=not args.no_memory)
-        rows.append(row)
+        r = bench(n, tax, memory, args.nearest)
+        rows.append(r)
         print(
-            f"{n:>7} flows: {row['candidates']:>8} candidates  generate {row['t_gen']:.2f}s  "
-            f"value {row['t_val']:.2f}s  optimise {row['t_opt']:.2f}s ({row['components']} comp., "
-            f"{row['milp']} MILP, {row['status']})  match {row['t_match']:.2f}s  "
-            f"naive {_fmt(row['t_naive'])}s  same={row['same']}"
-            + (f"  mem gen {row['mem_gen']:.0f} MB opt {row['mem_opt']:.0f} MB" if not args.no_memory else ""),
+            f"{n:>7} flows | within reach {_int(r['all_cands'])} cand. {_fmt(r['all'])}s naive {_fmt(r['all_naive'])}s "
+            f"same={_same(r['all_same'])} | nearest {args.nearest}: {r['near_cands']:,} cand. {_fmt(r['near'])}s "
+            f"naive {_fmt(r['near_naive'])}s same={_same(r['near_same'])} | value {_fmt(r['value'])}s "
+            f"optimise {_fmt(r['optimise'])}s ({r['components']} comp., {r['milp']} MILP, {r['status']}) "
+            f"| match {_fmt(r['match'])}s"
+            + (f" | mem gen {r['mem_gen']:.0f} MB opt {r['mem_opt']:.0f} MB" if memory else ""),
             flush=True,
         )
-    text = report(rows, tax_name, memory=not args.no_memory)
+    text = report(rows, tax_name, memory, args.nearest)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     print(f"written {args.out}")

@@ -198,13 +198,14 @@ def _fmt(v, digits=2) -> str:
     return f"{v:,}" if isinstance(v, int) else str(v)
 
 
-def render(round_row: dict, rows: list[dict], workers: int, tax_dir: str) -> str:
+def render(round_row: dict, rows: list[dict], workers: int, tax_dir: str, load: tuple[float, ...]) -> str:
     lines = [
         "# Pooling benchmark",
         "",
         f"Run {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, OR-Tools {ortools.__version__}; "
-        f"taxonomy `{tax_dir}`. Command: `python benchmarks/bench_pooling.py`.",
+        f"taxonomy `{tax_dir}`; load average {load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+        "(other work on the machine slows every figure). Command: `python benchmarks/bench_pooling.py`.",
         "",
         "## One round of 50 stops",
         "",
@@ -251,6 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     tax = load_taxonomy(Path(args.taxonomy)) if args.taxonomy else get_taxonomy()
     if not _codes_by_family(tax):
         raise SystemExit("the taxonomy has no pooling family with its figures: nothing to benchmark")
+    load = os.getloadavg()
     round_row = bench_round()
     print(f"round of 50 stops: median {round_row['median_s']:.3f} s, max {round_row['max_s']:.3f} s, "
           f"gap to 10 s {round_row['gap_vs_10s']:.2%}", flush=True)
@@ -261,7 +263,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{n:>7,} flows: {row['groups']:,} groups, grouping {row['group_s']:.2f} s, "
               f"plan {row['plan_s_1']:.2f} s (1 proc) / {_fmt(row['plan_s_n'])} s ({args.workers} procs), "
               f"total {row['total_s']:.2f} s, {row['synergies']:,} synergies", flush=True)
-    text = render(round_row, rows, args.workers, args.taxonomy or "shipped")
+    text = render(round_row, rows, args.workers, args.taxonomy or "shipped", load)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

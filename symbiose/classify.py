@@ -17,7 +17,6 @@ import bisect
 import math
 import re
 import statistics
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from rapidfuzz.distance import Levenshtein
 
 from symbiose.domain import UNKNOWN_RESOURCE
 from symbiose.taxonomy import DATA_DIR, Taxonomy, get_taxonomy
+from symbiose.text import fold
 
 VOCABULARY_PATH = DATA_DIR / "vocabulary.yaml"
 UNKNOWN_LABEL = "Ressource non reconnue"
@@ -89,10 +89,9 @@ class Normalised:
 # --------------------------------------------------------------------------
 
 
-def fold(text: str) -> str:
-    """Lower-case ``text`` and drop its accents (NFKD without combining marks)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("º", "°"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+def _fold(text: str) -> str:
+    """Lower-case, accents removed (the shared folding; "º" read as "°" first)."""
+    return fold(text.replace("º", "°"))
 
 
 def _number(raw: str) -> float:
@@ -130,7 +129,7 @@ class Vocabulary:
         raw: dict[str, Any] = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader) or {}
 
         def words(key: str) -> frozenset[str]:
-            return frozenset(fold(str(w)) for w in raw.get(key) or [])
+            return frozenset(_fold(str(w)) for w in raw.get(key) or [])
 
         cal = raw.get("calibration") or {}
         sat = raw.get("steam_saturation") or {}
@@ -140,12 +139,11 @@ class Vocabulary:
             qualifiers=words("qualifiers"),
             vague=words("vague"),
             invariant=words("invariant"),
-            irregular_plurals={fold(k): fold(v) for k, v in (raw.get("irregular_plurals") or {}).items()},
+            irregular_plurals={_fold(k): _fold(v) for k, v in (raw.get("irregular_plurals") or {}).items()},
             abbreviations={},
             phrases={},
             extra_synonyms={
-                str(code): tuple(str(s) for s in syns or [])
-                for code, syns in (raw.get("extra_synonyms") or {}).items()
+                str(code): tuple(str(s) for s in syns or []) for code, syns in (raw.get("extra_synonyms") or {}).items()
             },
             patterns={k: re.compile(v) for k, v in (raw.get("patterns") or {}).items()},
             rewrites=tuple((re.compile(pat), repl) for pat, repl in raw.get("rewrites") or []),
@@ -165,13 +163,13 @@ class Vocabulary:
         # the same plural rules as everything else.
         abbreviations = {}
         for k, v in (raw.get("abbreviations") or {}).items():
-            expansion = tuple(base.singular(w) for w in _NON_WORD.split(fold(str(v or ""))) if w)
-            abbreviations[fold(k)] = expansion
-            abbreviations.setdefault(base.singular(fold(k)), expansion)
+            expansion = tuple(base.singular(w) for w in _NON_WORD.split(_fold(str(v or ""))) if w)
+            abbreviations[_fold(k)] = expansion
+            abbreviations.setdefault(base.singular(_fold(k)), expansion)
         phrases = {}
         for k, v in (raw.get("phrases") or {}).items():
-            key = tuple(base.singular(w) for w in _NON_WORD.split(fold(str(k))) if w)
-            phrases[key] = tuple(base.singular(w) for w in _NON_WORD.split(fold(str(v))) if w)
+            key = tuple(base.singular(w) for w in _NON_WORD.split(_fold(str(k))) if w)
+            phrases[key] = tuple(base.singular(w) for w in _NON_WORD.split(_fold(str(v))) if w)
         # state and vague words are compared after the same reduction
         qualifiers = base.qualifiers | {base.singular(w) for w in base.qualifiers}
         vague = base.vague | {base.singular(w) for w in base.vague}
@@ -345,7 +343,7 @@ class _Normaliser:
         return out
 
     def __call__(self, text: str) -> Normalised:
-        folded = fold(text)
+        folded = _fold(text)
         for pattern, replacement in self.vocab.rewrites:
             folded = pattern.sub(replacement, folded)
         folded, found = self.signals(folded)
@@ -574,9 +572,7 @@ class Classifier:
             cache.clear()
         cache[key] = value
 
-    def _context_of(
-        self, norm: Normalised, ewc: Any, naf: Any, temperature_c: Any, concentration_pct: Any
-    ) -> _Context:
+    def _context_of(self, norm: Normalised, ewc: Any, naf: Any, temperature_c: Any, concentration_pct: Any) -> _Context:
         temp = _finite(temperature_c)
         if temp is None:
             temp = norm.temperature_c
@@ -584,9 +580,7 @@ class Classifier:
             temp = self.vocabulary.saturation_c(norm.pressure_bar)
         conc = _finite(concentration_pct)
         ewc_code = _norm_ewc(ewc) or norm.ewc
-        hazardous = bool(ewc_code) and (
-            "*" in str(ewc or "") or self.taxonomy.ewc_labels.get(ewc_code, ("", False))[1]
-        )
+        hazardous = bool(ewc_code) and ("*" in str(ewc or "") or self.taxonomy.ewc_labels.get(ewc_code, ("", False))[1])
         return _Context(
             ewc=ewc_code,
             hazardous=hazardous,
@@ -595,9 +589,7 @@ class Classifier:
             concentration_pct=conc if conc is not None else norm.concentration_pct,
         )
 
-    def _classify_uncached(
-        self, text: str, ewc: Any, naf: Any, temperature_c: Any, concentration_pct: Any
-    ) -> _Result:
+    def _classify_uncached(self, text: str, ewc: Any, naf: Any, temperature_c: Any, concentration_pct: Any) -> _Result:
         exact = self._codes_lower.get(text.strip().lower())
         if exact is not None:
             return exact, self.label(exact), 1.0, ()
@@ -738,12 +730,13 @@ class Classifier:
             if ctx.hazardous and lineage[0].hazardous:
                 boost += _BOOST_HAZARDOUS
         if ctx.naf:
-            levels = sum(
-                any((h := _norm_naf(hint)) and ctx.naf.startswith(h) for hint in r.naf_hints) for r in lineage
-            )
+            levels = sum(any((h := _norm_naf(hint)) and ctx.naf.startswith(h) for hint in r.naf_hints) for r in lineage)
             if levels:
                 boost += _BOOST_NAF + _BOOST_LEVEL * (levels - 1)
-        for value, attr in ((ctx.temperature_c, "temperature_range_c"), (ctx.concentration_pct, "concentration_range_pct")):
+        for value, attr in (
+            (ctx.temperature_c, "temperature_range_c"),
+            (ctx.concentration_pct, "concentration_range_pct"),
+        ):
             if value is None:
                 continue
             rng = getattr(lineage[0], attr)
@@ -808,6 +801,5 @@ __all__ = [
     "Classifier",
     "Normalised",
     "Vocabulary",
-    "fold",
     "get_classifier",
 ]

@@ -3,15 +3,18 @@ ranked, explained synergies.
 
 Ranking: synergies of the plan (substitutions the optimiser retained and the
 mutualisations of :mod:`symbiose.pooling`, when that module is present) come
-first, by net yearly benefit; then worthwhile candidates left out of the plan
-(``in_plan=False``, with the French ``reason``), by the benefit they would
-bring alone. At most ``alternatives`` left-out candidates are kept per output
-flow, the best ones.
+first, then worthwhile candidates left out of the plan (``in_plan=False``,
+with the French ``reason``; valued as if done alone). At most
+``alternatives`` left-out candidates are kept per output flow, the best ones.
+Within each group the order is by *expected* net benefit ``b``: the net
+yearly benefit times the classification confidence of the synergy's flows
+(the lowest one), so an exchange resting on an uncertain reading of free
+text ranks below an equally valuable, certain one.
 
-Score, in [0, 1]: ``b`` the net benefit (€/year), ``B`` the largest one of the
-run; a plan synergy scores ``0.5 + 0.5·ln(1+b)/ln(1+B)``, a left-out one
-``0.5·ln(1+b)/ln(1+B)`` (0 when ``b ≤ 0``). The log scale keeps a 500 €
-exchange visible beside a 500 000 € one; the score falls with the rank.
+Score, in [0, 1]: ``B`` the largest ``b`` of the run; a plan synergy scores
+``0.5 + 0.5·ln(1+b)/ln(1+B)``, a left-out one ``0.5·ln(1+b)/ln(1+B)`` (0 when
+``b ≤ 0``). The log scale keeps a 500 € exchange visible beside a
+500 000 € one; the score falls with the rank.
 Ids ``S-0001``... follow the rank; ties are broken by type, resource and
 participants, so a run is deterministic.
 """
@@ -49,6 +52,9 @@ from symbiose.valuation import Valuation, Valuer, value_candidates
 
 Progress = Callable[[int, int], None]
 _STEPS = 5
+AUTO = "auto"
+AUTO_NEAREST_FROM_FLOWS = 10_000  # from this many flows, "auto" examines only the nearest partners
+AUTO_NEAREST = 10  # partners per flow examined then
 _EPS = 1e-7
 
 
@@ -94,24 +100,24 @@ class _Builder:
         return tuple(stops)
 
     def _details(self, c: Candidate, v: Valuation, q: float) -> dict[str, Any]:
-        demand = self.flows[c.demand_flow_id]
+        """How the figures were made (rounded when written out)."""
         return {
             "candidate_id": c.id,
             "rule": c.rule_id,
             "ratio": c.ratio,
             "demand_resource": c.demand_resource,
-            "demand_quantity": round(q * c.ratio, 3),
-            "demand_unit": demand.unit,
-            "max_quantity": round(c.max_quantity, 3),
+            "demand_quantity": q * c.ratio,
+            "demand_unit": self.flows[c.demand_flow_id].unit,
+            "max_quantity": c.max_quantity,
             "month_overlap": c.month_overlap,
-            "value_eur_per_unit": round(v.value_eur_per_unit, 4),
-            "avoided_disposal_eur_per_unit": round(v.avoided_disposal_eur, 4),
-            "avoided_purchase_eur_per_unit": round(v.avoided_purchase_eur, 4),
-            "transport_eur_per_unit": round(v.transport_eur, 4),
-            "handling_eur_per_unit": round(v.handling_eur, 4),
-            "fixed_cost_eur": round(v.fixed_cost_eur, 2),
-            "co2_t_per_unit": round(v.co2_t_per_unit, 6),
-            "diverted": {"quantity": round(v.diverted(q), 3), "unit": v.diverted_unit},
+            "value_eur_per_unit": v.value_eur_per_unit,
+            "avoided_disposal_eur_per_unit": v.avoided_disposal_eur,
+            "avoided_purchase_eur_per_unit": v.avoided_purchase_eur,
+            "transport_eur_per_unit": v.transport_eur,
+            "handling_eur_per_unit": v.handling_eur,
+            "fixed_cost_eur": v.fixed_cost_eur,
+            "co2_t_per_unit": v.co2_t_per_unit,
+            "diverted": {"quantity": v.diverted(q), "unit": v.diverted_unit},
             "sources": [{"factor": name, "source": src} for name, src in v.sources],
             "missing": list(v.missing),
         }
@@ -206,21 +212,32 @@ def _left_out(
     return out
 
 
-def _sort_key(s: Synergy) -> tuple[Any, ...]:
-    flows = tuple(p.flow_id or "" for p in s.suppliers + s.receivers)
-    return (-round(s.savings_eur, 6), str(s.type), s.resource, s.key, flows)
+def _confidence(s: Synergy, confidence: Mapping[str, float]) -> float:
+    """How sure the classification of the synergy's flows is: the lowest of them (1 if none known)."""
+    known = [confidence[p.flow_id] for p in s.suppliers + s.receivers if p.flow_id in confidence]
+    return min(known, default=1.0)
 
 
-def rank_synergies(synergies: Iterable[Synergy]) -> tuple[Synergy, ...]:
-    """Plan first, then left-out; by net benefit; with rank, score and ``S-0001``-style ids."""
-    items = list(synergies)
-    plan = sorted((s for s in items if s.in_plan), key=_sort_key)
-    rest = sorted((s for s in items if not s.in_plan), key=_sort_key)
-    best = max((s.savings_eur for s in items), default=0.0)
+def rank_synergies(synergies: Iterable[Synergy], confidence: Mapping[str, float] | None = None) -> tuple[Synergy, ...]:
+    """Plan first, then left-out; by expected net benefit; with rank, score and ``S-0001``-style ids.
+
+    The expected net benefit is the net benefit times the classification
+    confidence of the synergy's flows (``confidence``: flow id → [0, 1]).
+    """
+    confidence = confidence or {}
+    items = [(s, s.savings_eur * _confidence(s, confidence)) for s in synergies]
+
+    def key(item: tuple[Synergy, float]) -> tuple[Any, ...]:
+        s, expected = item
+        flows = tuple(p.flow_id or "" for p in s.suppliers + s.receivers)
+        return (not s.in_plan, -round(expected, 6), str(s.type), s.resource, s.key, flows)
+
+    items.sort(key=key)
+    best = max((e for _, e in items), default=0.0)
     scale = math.log1p(best) if best > 0 else 0.0
     out = []
-    for i, s in enumerate(plan + rest, start=1):
-        rel = math.log1p(max(s.savings_eur, 0.0)) / scale if scale > 0 else 0.0
+    for i, (s, expected) in enumerate(items, start=1):
+        rel = math.log1p(max(expected, 0.0)) / scale if scale > 0 else 0.0
         score = 0.5 * rel + (0.5 if s.in_plan else 0.0)
         out.append(replace(s, id=f"S-{i:04d}", rank=i, score=round(min(1.0, max(0.0, score)), 4)))
     return tuple(out)
@@ -235,7 +252,7 @@ def match(
     warnings: Iterable[Issue] = (),
     time_limit_s: float = 10.0,
     alternatives: int = 1,
-    nearest: int | None = None,
+    nearest: int | str | None = AUTO,
 ) -> MatchResult:
     """Match a diagnostic: every synergy worth proposing, ranked and explained in French.
 
@@ -244,7 +261,8 @@ def match(
     passed through to the result. ``time_limit_s`` bounds the optimiser,
     ``alternatives`` the left-out candidates shown per output flow, and
     ``nearest`` (see :func:`generate_candidates`) the partners examined per
-    flow on very large territories (``None``: all within reach).
+    flow (``None``: all within reach; ``"auto"``: all below
+    ``AUTO_NEAREST_FROM_FLOWS`` flows, the ``AUTO_NEAREST`` nearest above).
     """
     tax = taxonomy or get_taxonomy()
     step = 0
@@ -255,6 +273,8 @@ def match(
         if progress is not None:
             progress(step, _STEPS)
 
+    if nearest == AUTO:
+        nearest = AUTO_NEAREST if len(diagnostic.flows) >= AUTO_NEAREST_FROM_FLOWS else None
     candidates, issues = generate_candidates(diagnostic, tax, nearest=nearest)
     done()
     valued = value_candidates(candidates, diagnostic, tax)
@@ -269,21 +289,23 @@ def match(
     done()
     by_id = {c.id: c for c in valued}
     synergies: list[Synergy] = []
-    sent: dict[str, float] = defaultdict(float)
+    used: dict[str, float] = defaultdict(float)  # supply sent / need covered, per flow
     for cid, alloc in solution.allocations.items():
         c = by_id[cid]
-        sent[c.supply_flow_id] += alloc.quantity
+        used[c.supply_flow_id] += alloc.quantity
+        used[c.demand_flow_id] += alloc.quantity * c.ratio
         synergies.append(b.synergy(c, alloc.quantity, alloc.net_benefit_eur, in_plan=True))
     pool_issues: list[Issue] = []
     if pool_synergies is not None:
+        # what every flow still has to give or still needs once the substitutions are done
         available = {
-            fid: qty - sent.get(fid, 0.0) for fid, qty in sorted(supplies.items()) if qty - sent.get(fid, 0.0) > _EPS
+            f.id: max(0.0, f.quantity - used.get(f.id, 0.0)) for f in sorted(diagnostic.flows, key=lambda f: f.id)
         }
         pooled, pool_issues = pool_synergies(diagnostic, tax, available)
         synergies.extend(pooled)
     done()
     synergies.extend(_left_out(b, valued, solution, supplies, demands, outside, alternatives))
-    ranked = rank_synergies(synergies)
+    ranked = rank_synergies(synergies, {f.id: f.confidence for f in diagnostic.flows})
     done()
     when = (now or datetime.now(UTC)).astimezone(UTC)
     return MatchResult(
@@ -304,5 +326,6 @@ def match(
             "candidates_in_model": len(model.candidates),
             "solve_seconds": round(solution.solve_seconds, 3),
             "time_limit_s": time_limit_s,
+            "nearest": nearest,
         },
     )

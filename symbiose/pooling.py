@@ -626,8 +626,10 @@ def outside_values(diagnostic: Diagnostic, taxonomy: Taxonomy) -> dict[str, floa
     return values
 
 
-def _main_resource(taxonomy: Taxonomy, flows: Sequence[PooledFlow]) -> str:
-    """The deepest code covering every pooled flow, else the code with the most quantity."""
+def _main_resource(taxonomy: Taxonomy, family: PoolingFamily, flows: Sequence[PooledFlow]) -> str:
+    """The deepest code covering every pooled flow when it lies within the
+    family (``wood.pallet`` for EUR and damaged pallets), else the family's
+    first member code."""
     parts = [f.resource.split(".") for f in flows]
     common: list[str] = []
     for level in zip(*parts):
@@ -635,12 +637,9 @@ def _main_resource(taxonomy: Taxonomy, flows: Sequence[PooledFlow]) -> str:
             break
         common.append(level[0])
     code = ".".join(common)
-    if code in taxonomy.resources:
+    if code in taxonomy.resources and any(taxonomy.is_under(code, m) for m in family.members):
         return code
-    weight: Counter[str] = Counter()
-    for f in flows:
-        weight[f.resource] += f.quantity
-    return min(weight, key=lambda c: (-weight[c], c))
+    return family.members[0]
 
 
 def _route(plan: GroupPlan) -> tuple[RouteStop, ...]:
@@ -712,7 +711,7 @@ def _synergy(plan: GroupPlan, taxonomy: Taxonomy, number: int) -> Synergy:
     return Synergy(
         id=f"P-{family.id}-{number}",
         type=SynergyType.MUTUALISATION,
-        resource=_main_resource(taxonomy, flows),
+        resource=_main_resource(taxonomy, family, flows),
         suppliers=participants if collection else (),
         receivers=() if collection else participants,
         quantity=round(total, 6),

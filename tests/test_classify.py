@@ -204,7 +204,9 @@ def test_classify_many_matches_classify_and_accepts_rows(clf):
 
 def test_a_new_taxonomy_code_is_found_without_code_changes(tax):
     base = tax.resources["wood.pallet"]
-    gizmo = replace(base, code="wood.pallet.gizmo", label_fr="Palettes gizmo", label_en="Gizmo pallets", synonyms=("gizmos",))
+    gizmo = replace(
+        base, code="wood.pallet.gizmo", label_fr="Palettes gizmo", label_en="Gizmo pallets", synonyms=("gizmos",)
+    )
     clf = Classifier(with_resources(tax, **{"wood.pallet.gizmo": gizmo}))
     assert clf.classify("Palettes Gizmo").code == "wood.pallet.gizmo"
     assert clf.classify("palettes").code == "wood.pallet"

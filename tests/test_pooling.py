@@ -38,6 +38,9 @@ RESOURCES = {
          "food_grade": True},
         {"code": "office", "label_fr": "Fournitures", "label_en": "Supplies", "unit": "t"},
         {"code": "office.paper", "label_fr": "Ramettes", "label_en": "Copy paper"},
+        {"code": "chemical", "label_fr": "Chimie", "label_en": "Chemicals", "unit": "t"},
+        {"code": "chemical.solvent", "label_fr": "Solvants usés", "label_en": "Spent solvents", "hazardous": True},
+        {"code": "chemical.paint", "label_fr": "Boues de peinture", "label_en": "Paint sludge", "hazardous": True},
         {"code": "service", "label_fr": "Services", "label_en": "Services", "unit": "unit"},
         {"code": "service.security", "label_fr": "Gardiennage", "label_en": "Security guard"},
     ]
@@ -65,6 +68,14 @@ POOLING = {
             "individual_cost_eur_per_unit": fig(200.0), "pooled_cost_eur_per_unit": fig(60.0),
             "vehicle_capacity": fig(5.0), "cost_per_km_eur": fig(2.0), "cost_per_stop_eur": fig(5.0),
             "min_collections_per_year": 52, "individual_trip_km": fig(20.0),
+        },
+        {
+            "id": "hazardous", "label_fr": "Collecte mutualisée des déchets dangereux", "kind": "collection",
+            "members": ["chemical.solvent", "chemical.paint"],
+            "unit": "t", "critical_mass": fig(1.0), "radius_km": fig(10.0),
+            "individual_cost_eur_per_unit": fig(900.0), "pooled_cost_eur_per_unit": fig(500.0),
+            "vehicle_capacity": fig(3.0), "cost_per_km_eur": fig(2.0), "cost_per_stop_eur": fig(30.0),
+            "min_collections_per_year": 4, "individual_trip_km": fig(60.0),
         },
         {
             "id": "office", "label_fr": "Achat groupé de fournitures de bureau", "kind": "purchase", "members": ["office"],
@@ -192,6 +203,18 @@ def test_explanation_reads_with_any_family_label(tax):
     assert s.explanation.startswith("Tournée commune de collecte : biodéchets : 3 entreprises, 3 t/an, ")
     assert "52 tournées/an ; économie estimée " in s.explanation
     assert "€/an et " in s.explanation and "tCO₂e évitées." in s.explanation
+
+
+def test_family_members_pool_and_name_the_family(tax):
+    b = Builder()
+    b.flow("A", "chemical.solvent", 0.4, (0, 0))
+    b.flow("B", "chemical.paint", 0.4, (1, 0))
+    b.flow("C", "chemical.paint", 0.4, (0, 1))
+    (s,), _ = pool_synergies(b.build(), tax)
+    assert members_of(s) == {"A", "B", "C"}
+    assert s.details["hazardous"]  # from the taxonomy, the rows did not say
+    assert s.resource == "chemical.solvent"  # "chemical" lies outside the family: its first member
+    assert s.explanation.startswith("Tournée commune de collecte des déchets dangereux : 3 entreprises")
 
 
 def test_food_grade_kept_apart(tax):

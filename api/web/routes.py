@@ -21,11 +21,11 @@ from urllib.parse import quote, urlsplit
 
 from babel.dates import format_datetime, get_timezone
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from api.deps import UowDep, actor, get_redactor, get_territory_row
-from api.problems import ProblemException
+from api.problems import ProblemException, SafeJSONResponse
 from symbiose.domain import FollowUpStatus, SynergyType
 from symbiose.explain import format as fr
 from symbiose.privacy import Redactor
@@ -286,7 +286,7 @@ def sign_out(request: Request) -> Response:
 @router.get("/", name="home", response_class=HTMLResponse)
 def home(request: Request, uow: UowDep, caller: CallerPage) -> Response:
     """A key of one territory goes to its dashboard; an admin chooses among all."""
-    if caller.territory is not None:
+    if caller.role != "admin" and caller.territory is not None:
         return redirect(request, "dashboard", code=caller.territory)
     return render(request, "accueil.html", viewer=caller, territories=list_territories(uow))
 
@@ -318,10 +318,10 @@ def start_run(request: Request, uow: UowDep, scope: WriterScope) -> Response:
 
 
 @router.get("/territoires/{code}/appariements/{run_id}/etat", name="run_status", response_class=HTMLResponse)
-def run_status(request: Request, uow: UowDep, scope: ScopeDep, run_id: int, attente: int = 0) -> Response:
+def run_status(request: Request, uow: UowDep, scope: ScopeDep, run_id: str, attente: str = "") -> Response:
     """The status fragment of a run; when a run being watched finishes, the page reloads its indicators."""
     try:
-        run = get_run(uow, scope.territory, run_id)
+        run = get_run(uow, scope.territory, _int(run_id, 0, 2**31 - 1))
     except NotFound as exc:
         raise not_found("Ce calcul n'existe pas dans ce territoire.") from exc
     finished = run["status"] in ("done", "failed")
@@ -357,10 +357,10 @@ def map_page(request: Request, uow: UowDep, scope: ScopeDep) -> HTMLResponse:
 
 
 @router.get("/territoires/{code}/carte.geojson", name="map_geojson")
-def map_geojson(uow: UowDep, scope: ScopeDep) -> JSONResponse:
+def map_geojson(uow: UowDep, scope: ScopeDep) -> SafeJSONResponse:
     """The map's data: companies, flows and synergies (GeoJSON), as the caller may see them."""
-    return JSONResponse(_map_data(uow, scope), media_type="application/geo+json",
-                        headers={"Cache-Control": "no-store"})
+    return SafeJSONResponse(_map_data(uow, scope), media_type="application/geo+json",
+                            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/territoires/{code}/entreprises/{company_id:path}", name="company_panel", response_class=HTMLResponse)
@@ -383,6 +383,14 @@ def company_panel(request: Request, uow: UowDep, scope: ScopeDep, company_id: st
 # --------------------------------------------------------------------------
 
 
+def _int(value: str, low: int, high: int) -> int:
+    """A number from a query or path string, clamped into ``[low, high]`` (``low`` when unreadable)."""
+    try:
+        return max(low, min(int(value), high))
+    except ValueError:
+        return low
+
+
 def _float_or_none(value: str | None) -> float | None:
     try:
         number = float((value or "").replace(",", "."))
@@ -394,7 +402,7 @@ def _float_or_none(value: str | None) -> float | None:
 @router.get("/territoires/{code}/synergies", name="synergy_list", response_class=HTMLResponse)
 def synergy_list(
     request: Request, uow: UowDep, scope: ScopeDep, type: str = "", statut: str = "", famille: str = "",
-    score: str = "", page: int = 1,
+    score: str = "", page: str = "1",
 ) -> HTMLResponse:
     t = scope.territory
     filters = {
@@ -403,10 +411,10 @@ def synergy_list(
         "famille": famille if famille and famille.replace("_", "").isalnum() else "",
         "score": score if _float_or_none(score) is not None else "",
     }
-    page = max(1, min(page, 1_000_000))
     listing = list_synergies(
         uow, t, type=filters["type"] or None, status=filters["statut"] or None, resource=filters["famille"] or None,
-        min_score=_float_or_none(filters["score"]), page=page, size=PAGE_SIZE, redactor=scope.redactor,
+        min_score=_float_or_none(filters["score"]), page=_int(page, 1, 1_000_000), size=PAGE_SIZE,
+        redactor=scope.redactor,
     )
     all_families = sorted(
         {family(s["resource"]) for s in list_synergies(uow, t, size=500, redactor=scope.redactor).items},
@@ -426,8 +434,9 @@ def _synergy_page(request: Request, uow: UowDep, scope: Scope, synergy_id: str, 
     except NotFound as exc:
         raise not_found("Cette synergie n'existe pas dans le dernier calcul de ce territoire.") from exc
     names = pages.participant_names(uow, scope.territory, [synergy], redactor=scope.redactor)
+    confidential = pages.confidential_parties(uow, scope.territory, synergy) if scope.caller.can_write else set()
     return render(
-        request, "synergie.html", status, **_base(scope), synergy=synergy, names=names,
+        request, "synergie.html", status, **_base(scope), synergy=synergy, names=names, confidential=confidential,
         next_statuses=pages.next_statuses(synergy["status"]), error=error, message=message,
     )
 

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from babel.numbers import format_decimal
+from functools import lru_cache
+
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
 
 _LOCALE = "fr_FR"
 UNIT_YEARLY_FR = {"t": "t/an", "MWh": "MWh/an", "m3": "m³/an", "unit": "unités/an"}
 
 
+@lru_cache(maxsize=1)
+def _locale() -> Locale:
+    return Locale.parse(_LOCALE)
+
+
+@lru_cache(maxsize=8)
+def _pattern(decimals: int) -> NumberPattern:
+    return parse_pattern("#,##0" + ("." + "#" * decimals if decimals > 0 else ""))
+
+
 def number(value: float, decimals: int = 0) -> str:
     """``1500.5 -> '1 500,5'`` with French separators (narrow no-break space)."""
-    pattern = "#,##0" + ("." + "#" * decimals if decimals > 0 else "")
-    return format_decimal(value, format=pattern, locale=_LOCALE)
+    # what babel.numbers.format_decimal does, with the locale and pattern parsed once
+    return _pattern(decimals).apply(value, _locale())
 
 
 def smart_number(value: float) -> str:

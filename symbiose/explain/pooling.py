@@ -57,7 +57,7 @@ def collection_round(
     """``Tournée commune de collecte des palettes : 14 entreprises, 3,1 t/an, 6,2 km par tournée, ...``"""
     what = _headline(family_label, "Tournée commune de collecte",
                      ("Collecte mutualisée", "Collecte commune", "Collecte"), " : ")
-    hazard = " (déchets dangereux, collecte séparée)" if hazardous else ""
+    hazard = " (déchets dangereux, collecte séparée)" if hazardous and "dangereu" not in family_label.lower() else ""
     trips = f" en {trips_per_round} passages" if trips_per_round > 1 else ""
     co2 = (
         f" et {fmt.tco2(co2_avoided_t)} évitées"

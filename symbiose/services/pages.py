@@ -79,6 +79,19 @@ def participant_names(
     return names
 
 
+def confidential_parties(uow: UnitOfWork, territory: TerritoryRow, synergy: Mapping[str, Any]) -> set[str]:
+    """The parties of a synergy (as an animator sees it) flagged confidential: those whose consent matters."""
+    ids = _party_ids([synergy])
+    if not ids:
+        return set()
+    return set(uow.session.scalars(
+        select(CompanyRow.external_id).where(
+            CompanyRow.territory_id == territory.id, CompanyRow.external_id.in_(sorted(ids)),
+            CompanyRow.confidential.is_(True),
+        )
+    ))
+
+
 def flow_features(
     uow: UnitOfWork, territory: TerritoryRow, companies: Mapping[str, list[float] | None], *,
     redactor: Redactor | None = None,

@@ -10,6 +10,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 7x faster
 CanonicalUnit = Literal["t", "MWh", "m3", "unit"]
 FamilyKind = Literal["collection", "purchase", "service"]
 
@@ -282,7 +283,7 @@ _DEFAULTS = {"unit": "t", "hazardous": False, "food_grade": False, "infrastructu
 
 def _read_yaml(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise TaxonomyError(f"{path.name}: {exc}") from exc
 

@@ -9,26 +9,36 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.checks import positive_data_acceptance
 
 from tests.api.conftest import TERRITORY, Keys, auth, diagnostic_csv, run_to_done, upload
 
-MAX_EXAMPLES = 15
 REAL_PATH = {"code": TERRITORY, "run_id": 1, "synergy_id": "S-0001"}
+# Operations whose answer depends on content the schema cannot express (a file that
+# is a valid upload but not a valid diagnostic, a company that is not a party of the
+# synergy, a follow-up move the state forbids): a schema-valid request may get a
+# 409 or 422 there, so "valid data is accepted" is not checked for them.
+SEMANTIC = {"upload_diagnostic", "record_synergy_consent", "update_synergy_followup"}
 
 
-def _exercise(operation, mode: GenerationMode, path: dict, base_url: str, headers: dict, failures: list) -> None:  # noqa: ANN001
+def _exercise(operation, mode: GenerationMode, path: dict, examples: int, base_url: str, headers: dict,
+              failures: list) -> None:  # noqa: ANN001
     fixed = {k: v for k, v in path.items() if "{" + k + "}" in operation.path}
+    excluded = [positive_data_acceptance] if operation.definition.raw.get("operationId") in SEMANTIC else []
 
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode, path_parameters=fixed or None))
     def run(case) -> None:  # noqa: ANN001
-        case.call_and_validate(base_url=base_url, headers=headers)
+        case.call_and_validate(base_url=base_url, headers=headers, excluded_checks=excluded)
 
     try:
         run()
-    except BaseException as exc:  # noqa: BLE001 - collect every operation's failure (an exception group), report them together
+    except Unsatisfiable:  # nothing to make invalid (e.g. /health has no input)
+        pass
+    except BaseException as exc:  # noqa: BLE001 - collect every operation's failure (an exception group)
         if isinstance(exc, KeyboardInterrupt):
             raise
         failures.append(f"{mode.value} {operation.method.upper()} {operation.path}: {str(exc)[:1500]}")
@@ -46,11 +56,13 @@ def test_generated_requests_conform_and_never_fail(ready: httpx.Client, server, 
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 14
-    for operation in operations:
-        for key in (keys.admin, keys.portal) if operation.method.upper() == "GET" else (keys.admin,):
-            headers = auth(key)
-            _exercise(operation, GenerationMode.POSITIVE, REAL_PATH, server.base_url, headers, failures)
-            _exercise(operation, GenerationMode.POSITIVE, {"code": TERRITORY}, server.base_url, headers, failures)
-            _exercise(operation, GenerationMode.NEGATIVE, {}, server.base_url, headers, failures)
+    admin, portal = auth(keys.admin), auth(keys.portal)
+    for op in operations:
+        _exercise(op, GenerationMode.POSITIVE, REAL_PATH, 15, server.base_url, admin, failures)
+        _exercise(op, GenerationMode.NEGATIVE, {}, 10, server.base_url, admin, failures)
+        if "{run_id}" in op.path or "{synergy_id}" in op.path:  # ids that name nothing
+            _exercise(op, GenerationMode.POSITIVE, {"code": TERRITORY}, 5, server.base_url, admin, failures)
+        if op.method.upper() == "GET":  # the anonymising views
+            _exercise(op, GenerationMode.POSITIVE, REAL_PATH, 8, server.base_url, portal, failures)
     assert not failures, "\n\n".join(failures)
     assert ready.get("/health").status_code == 200

@@ -84,15 +84,21 @@ def prepared_db(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
 
 
 @pytest.fixture
-def client(prepared_db: Prepared) -> Iterator:
-    """A TestClient on an app over the prepared database (the real ``create_app``)."""
+def client(prepared_db: Prepared, tmp_path: Path) -> Iterator:
+    """A TestClient on the real ``create_app`` over a private copy of the prepared database."""
+    import sqlite3
+
     from fastapi.testclient import TestClient
 
     from api.main import create_app
     from symbiose.settings import Settings
 
-    app = create_app(Settings(database_url=prepared_db.url))
+    copy = tmp_path / "pages-copy.db"
+    with sqlite3.connect(prepared_db.url.removeprefix("sqlite:///")) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    app = create_app(Settings(database_url=f"sqlite:///{copy}"))
     with TestClient(app, base_url="http://testserver") as c:
+        c.database_url = f"sqlite:///{copy}"
         yield c
 
 
@@ -198,7 +204,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 @pytest.fixture
 def page(browser, live_server: LiveServer) -> Iterator:
     """A fresh browser page (laptop size, French); OpenStreetMap tiles are refused, as offline."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="fr-FR", base_url=live_server.base_url)
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900}, locale="fr-FR", base_url=live_server.base_url,
+    )
     context.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
     context.set_default_timeout(10_000)
     pg = context.new_page()

@@ -16,7 +16,8 @@ try:
 except ImportError:  # the browser fixture explains; under CI a missing playwright fails
     if os.environ.get("CI", "").lower() == "true":
         raise
-    pytest.skip("browser tests skipped: playwright is not installed (pip install -e '.[test]')", allow_module_level=True)
+    pytest.skip("browser tests skipped: playwright is not installed (pip install -e '.[test]')",
+                allow_module_level=True)
 
 from tests.web.conftest import DATA, TERRITORY, XSS_NAME, screenshot
 

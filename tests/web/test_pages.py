@@ -28,8 +28,8 @@ def test_pages_need_a_key_and_the_cookie_is_httponly_strict(client, prepared_db)
     assert bad.status_code == 401
     assert "pas reconnue" in bad.text
 
-    good = client.post("/connexion", data={"cle": prepared_db.keys.animator, "suite": f"/territoires/{TERRITORY}/carte"},
-                       follow_redirects=False)
+    good = client.post("/connexion", follow_redirects=False,
+                       data={"cle": prepared_db.keys.animator, "suite": f"/territoires/{TERRITORY}/carte"})
     assert good.status_code == 303
     assert good.headers["location"] == f"/territoires/{TERRITORY}/carte"
     cookie = good.headers["set-cookie"].lower()
@@ -116,7 +116,7 @@ def test_portal_keys_see_confidential_companies_anonymised_and_cannot_write(clie
 
 def test_a_rejected_diagnostic_lists_row_errors_and_writes_nothing(client, prepared_db):
     sign_in(client, prepared_db.keys.animator)
-    before = _company_count(prepared_db.url)
+    before = _company_count(client.database_url)
     response = client.post(
         f"/territoires/{TERRITORY}/diagnostic",
         files={"fichier": ("diagnostic-erreurs.csv", (DATA / "diagnostic-erreurs.csv").read_bytes(), "text/csv")},
@@ -126,7 +126,7 @@ def test_a_rejected_diagnostic_lists_row_errors_and_writes_nothing(client, prepa
     assert ("3", "quantity", "beaucoup") in rows
     assert ("4", "direction", "peut-être") in rows
     assert "Rien n'a été enregistré" in response.text
-    assert _company_count(prepared_db.url) == before
+    assert _company_count(client.database_url) == before
 
 
 def test_follow_up_refuses_a_rejection_without_reason_and_records_a_move(client, prepared_db):
@@ -157,3 +157,59 @@ def test_a_form_posted_from_another_site_is_refused(client, prepared_db):
 def test_pages_stay_out_of_the_openapi_document(client):
     paths = client.get("/openapi.json").json()["paths"]
     assert not any(p.startswith(("/territoires", "/connexion")) for p in paths)
+
+
+def test_consent_of_every_party_names_a_confidential_company_to_the_portal(client, prepared_db):
+    sign_in(client, prepared_db.keys.animator)
+    listing = client.get(f"/territoires/{TERRITORY}/synergies?famille=chemical").text
+    sid = re.search(r"/synergies/(S-\d+)\"", listing).group(1)
+    detail = client.get(f"/territoires/{TERRITORY}/synergies/{sid}").text
+    assert 'badge muted">confidentielle</span>' in detail
+    for company in ("E01", "E02"):
+        done = client.post(f"/territoires/{TERRITORY}/synergies/{sid}/accord", data={"entreprise": company},
+                           follow_redirects=False)
+        assert done.status_code == 303
+    stranger = client.post(f"/territoires/{TERRITORY}/synergies/{sid}/accord", data={"entreprise": "E05"})
+    assert stranger.status_code == 422
+
+    client.post("/deconnexion")
+    sign_in(client, prepared_db.keys.portal)
+    named = client.get(f"/territoires/{TERRITORY}/synergies/{sid}").text
+    assert HIDDEN_NAME in named
+    # elsewhere (the company list of the map) it stays anonymised
+    assert HIDDEN_NAME not in client.get(f"/territoires/{TERRITORY}/carte").text
+
+
+def test_map_data_holds_companies_flows_and_synergies_by_family(client, prepared_db):
+    sign_in(client, prepared_db.keys.animator)
+    features = client.get(f"/territoires/{TERRITORY}/carte.geojson").json()["features"]
+    kinds = {}
+    for f in features:
+        kinds.setdefault(f["properties"]["kind"], []).append(f)
+    assert len(kinds["company"]) == 7
+    assert len(kinds["flow"]) == 10
+    assert {f["properties"]["family"] for f in kinds["flow"]} == {"chemical", "energy", "wood", "paper"}
+    lines = {f["properties"]["type"]: f["geometry"]["type"] for f in kinds["synergy"]}
+    assert lines == {"substitution": "LineString", "mutualisation": "LineString"}
+    # each flow sits where its company is (the test diagnostic gives no flow its own place)
+    where = {f["properties"]["id"]: f["geometry"]["coordinates"] for f in kinds["company"]}
+    assert all(f["geometry"]["coordinates"] == where[f["properties"]["company_id"]] for f in kinds["flow"])
+
+
+def test_portal_map_data_rounds_a_hidden_company_to_about_a_kilometre(client, prepared_db):
+    sign_in(client, prepared_db.keys.portal)
+    features = client.get(f"/territoires/{TERRITORY}/carte.geojson").json()["features"]
+    hidden = [f for f in features if f["properties"].get("company_id", f["properties"]["id"]).startswith("anon-")]
+    assert hidden, "the confidential company and its flow are shown under an alias"
+    for f in hidden:
+        lon, lat = f["geometry"]["coordinates"]
+        assert (round(lon, 2), round(lat, 2)) == (lon, lat)
+
+
+def test_follow_up_buttons_offer_only_the_moves_the_service_allows():
+    from symbiose.services.pages import next_statuses
+
+    assert next_statuses("proposed") == ["contacted", "studied", "implemented", "rejected"]
+    assert next_statuses("studied") == ["implemented", "rejected"]
+    assert next_statuses("implemented") == ["rejected"]
+    assert next_statuses("rejected") == []

@@ -1,0 +1,162 @@
+"""Matching end to end: ranking, explanations, left-out reasons, the synergy
+JSON and its schema, and the documented symbioses of ``datasets/cases``."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from symbiose.domain import Issue, SynergyType
+from symbiose.matching import match
+from symbiose.report.synergy_json import dumps, load_schema, result_to_dict, write_json
+from symbiose.taxonomy import Taxonomy
+from tests.conftest import company, diagnostic, flow
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = sorted(p for p in (ROOT / "datasets" / "cases").glob("*") if (p / "expected.yaml").exists())
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture()
+def park():
+    """A supplier of paper two receivers want; acid for a third; steam too far to pay its pipe."""
+    return diagnostic(
+        [company("A", name="Papeterie Alpha"), company("B", 2, name="Cartonnerie Bêta"),
+         company("C", 4, name="Gamma Emballages"), company("D", 1, 1, name="Delta Chimie"),
+         company("E", 4.5, name="Epsilon Serres")],
+        [
+            flow("F-paper", "A", "out", "paper", 100),
+            flow("F-need-b", "B", "in", "paper", 100),
+            flow("F-need-c", "C", "in", "paper", 100),
+            flow("F-acid", "A", "out", "chemical.acid.hcl", 1500, concentration_pct=33, ewc="060102"),
+            flow("F-acid-need", "D", "in", "chemical.acid.hcl", 1200, concentration_pct=32),
+            flow("F-steam", "A", "out", "energy.steam", 300, unit="MWh", temperature_c=180),
+            flow("F-heat", "E", "in", "energy.heat", 300, unit="MWh", temperature_c=90),
+        ],
+    )
+
+
+def test_plan_first_then_left_out_with_reasons(park, small_taxonomy):
+    r = match(park, small_taxonomy, now=NOW)
+    plan = [s for s in r.synergies if s.in_plan]
+    rest = [s for s in r.synergies if not s.in_plan]
+    assert r.synergies == tuple(plan + rest)
+    assert [s.id for s in r.synergies] == [f"S-{i:04d}" for i in range(1, len(r.synergies) + 1)]
+    assert [s.rank for s in r.synergies] == list(range(1, len(r.synergies) + 1))
+    scores = [s.score for s in r.synergies]
+    assert scores == sorted(scores, reverse=True) and all(0 <= x <= 1 for x in scores)
+    assert [s.savings_eur for s in plan] == sorted((s.savings_eur for s in plan), reverse=True)
+
+    acid, paper = plan[0], plan[1]  # acid is worth far more than paper
+    assert (acid.resource, acid.suppliers[0].company_id, acid.receivers[0].company_id) == ("chemical.acid.hcl", "A", "D")
+    assert acid.quantity == pytest.approx(1200) and acid.unit == "t/year" and acid.type == SynergyType.SUBSTITUTION
+    assert paper.receivers[0].company_id == "B"  # the nearer receiver gets the paper
+    assert paper.tonnes_diverted == pytest.approx(100)
+
+    by_receiver = {s.receivers[0].company_id: s for s in rest}
+    assert "déjà alloué à Cartonnerie Bêta" in by_receiver["C"].reason
+    assert "coût d'investissement" in by_receiver["E"].reason and "canalisation" in by_receiver["E"].reason
+    assert r.summary["synergies"] == len(plan)
+    assert r.summary["savings_eur"] == pytest.approx(sum(s.savings_eur for s in plan), abs=0.01)
+    assert r.solver["status"] == "OPTIMAL"
+
+
+def test_explanations_say_who_what_how_much_and_why(park, small_taxonomy):
+    r = match(park, small_taxonomy, now=NOW)
+    acid = r.synergies[0]
+    text = acid.explanation
+    assert text.startswith("Papeterie Alpha peut fournir 1\u202f200 t/an d'acide chlorhydrique à Delta Chimie, à 1,4 km")
+    assert "€ d'économies par an" in text and "tCO₂e évitées" in text
+    assert "concentration 33 % pour 32 % demandés" in text and "code déchet 06 01 02" in text
+    assert len(re.findall(r"\.(?:\s|$)", text)) <= 2  # one or two sentences
+
+
+def test_deterministic_and_passes_warnings_and_progress(park, small_taxonomy):
+    calls = []
+    extra = Issue(3, "quantity", "x", "an import warning")
+    a = match(park, small_taxonomy, now=NOW, warnings=[extra], progress=lambda done, total: calls.append((done, total)))
+    b = match(park, small_taxonomy, now=NOW, warnings=[extra])
+    assert dumps(a) == dumps(b)
+    assert a.warnings[0] == extra
+    assert calls == [(i, 5) for i in range(1, 6)]
+    assert a.generated_at == "2026-11-23T10:00:00Z"
+
+
+def test_json_follows_the_contract_and_the_schema(park, small_taxonomy, tmp_path, capsys):
+    r = match(park, small_taxonomy, now=NOW)
+    doc = result_to_dict(r)
+    assert list(doc) == ["version", "territory", "generated_at", "summary", "synergies", "warnings", "solver"]
+    first = doc["synergies"][0]
+    assert list(first)[:13] == ["id", "type", "resource", "suppliers", "receivers", "quantity", "unit",
+                                "distance_km", "savings_eur", "co2_avoided_t", "score", "rank", "explanation"]
+    jsonschema.Draft202012Validator.check_schema(load_schema())
+    jsonschema.validate(doc, load_schema(), cls=jsonschema.Draft202012Validator)
+    path = tmp_path / "out.json"
+    write_json(r, path)
+    assert json.loads(path.read_text(encoding="utf-8")) == doc
+    write_json(r, "-")
+    assert json.loads(capsys.readouterr().out) == doc
+
+
+def test_schema_rejects_what_the_contract_forbids(park, small_taxonomy):
+    doc = result_to_dict(match(park, small_taxonomy, now=NOW))
+    schema = load_schema()
+    bad = json.loads(json.dumps(doc))
+    del bad["synergies"][0]["explanation"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema, cls=jsonschema.Draft202012Validator)
+    bad = json.loads(json.dumps(doc))
+    bad["synergies"][-1]["reason"] = None  # a left-out synergy must say why
+    assert not bad["synergies"][-1]["in_plan"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_spec_example_is_valid_against_the_schema():
+    spec = ROOT.parent / "shared" / "spec" / "synergy-output.md"
+    if not spec.exists():
+        pytest.skip("shared/spec is not beside the repository")
+    example = json.loads(re.search(r"```json\n(.*?)```", spec.read_text(encoding="utf-8"), re.S).group(1))
+    jsonschema.validate(example, load_schema(), cls=jsonschema.Draft202012Validator)
+
+
+def test_empty_diagnostic(small_taxonomy):
+    r = match(diagnostic([], []), small_taxonomy, now=NOW)
+    assert r.synergies == () and r.summary["synergies"] == 0
+    jsonschema.validate(result_to_dict(r), load_schema(), cls=jsonschema.Draft202012Validator)
+
+
+# --------------------------------------------------------------------------
+# Documented symbioses: the real exchanges must come out near the top
+# --------------------------------------------------------------------------
+
+
+def _is(s, e) -> bool:
+    return (
+        s.suppliers[0].company_id == e["supplier"]
+        and s.receivers[0].company_id == e["receiver"]
+        and Taxonomy.is_under(s.resource, e["resource"])
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=[p.name for p in CASES])
+def test_documented_exchanges_rank_near_the_top(case):
+    from symbiose.ingest import read_diagnostic
+
+    expected = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8"))["exchanges"]
+    parsed = read_diagnostic(case / "diagnostic.csv", territory=case.name)
+    assert parsed.ok, [e.as_text() for e in parsed.errors]
+    result = match(parsed.diagnostic, now=NOW, warnings=parsed.warnings)
+    subs = [s for s in result.synergies if s.type == SynergyType.SUBSTITUTION]
+    n = len(expected)
+    top = subs[: 3 * n]
+    missing = [f"{e['supplier']}→{e['receiver']} {e['resource']}" for e in expected if not any(_is(s, e) for s in top)]
+    assert not missing, f"not in the top {3 * n}: {missing}"
+    real_in_top_n = sum(1 for s in subs[:n] if any(_is(s, e) for e in expected))
+    assert real_in_top_n >= n / 2, f"only {real_in_top_n} of the top {n} are real exchanges"
