@@ -166,12 +166,24 @@ def bench(n: int, tax: Taxonomy, memory: bool, k: int) -> dict[str, Any]:
                status=sol.status, gap=sol.gap, plan=len(sol.allocations))
     del model
     result, row["match"] = timed(lambda: match(diag, tax, time_limit_s=60.0))
+    row["pooling"] = _pooling_alone(diag, tax)
     row.update(match_cands=result.candidates, synergies=len(result.synergies), nearest=result.solver.get("nearest"))
     if memory:
         row["mem_gen"] = peak_mb(lambda: generate_candidates(diag, tax, nearest=k))
         row["mem_opt"] = peak_mb(lambda: optimise_step(diag, valued))
         row["mem_naive"] = peak_mb(lambda: naive_candidates(diag, tax, nearest=k)) if small else None
     return row
+
+
+def _pooling_alone(diag: Diagnostic, tax: Taxonomy) -> float | None:
+    """Time of the pooling module's two calls on the whole flows (part of ``match``), if present."""
+    try:
+        from symbiose import pooling
+    except ImportError:
+        return None
+    _, t_values = timed(lambda: pooling.outside_values(diag, tax))
+    _, t_groups = timed(lambda: pooling.pool_synergies(diag, tax))
+    return t_values + t_groups
 
 
 def _fmt(v: float | None, digits: int = 2) -> str:
@@ -225,16 +237,18 @@ def report(rows: list[dict[str, Any]], tax_name: str, memory: bool, k: int) -> s
         "",
         "`match` runs everything a user gets: candidates (its `auto` setting), valuation, the pooling "
         "module's outside values and mutualisation groups (rounds with OR-Tools routing), the "
-        "optimiser, explanations and ranking.",
+        "optimiser, explanations and ranking. *Of which pooling*: the pooling module's two calls timed "
+        "alone on the same territory.",
         "",
         "| flows | companies | in model | components (MILP) | status | plan | value | optimise | match | "
-        "match: nearest | candidates | synergies |",
-        "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "of which pooling | match: nearest | candidates | synergies |",
+        "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['n']:,} | {r['companies']:,} | {r['in_model']:,} | {r['components']:,} ({r['milp']:,}) | "
             f"{r['status']} | {r['plan']:,} | {_fmt(r['value'])} | {_fmt(r['optimise'])} | {_fmt(r['match'])} | "
+            f"{_fmt(r['pooling'])} | "
             f"{r['nearest'] if r['nearest'] is not None else 'all'} | {r['match_cands']:,} | {r['synergies']:,} |"
         )
     lines += [
@@ -304,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
             f"same={_same(r['all_same'])} | nearest {args.nearest}: {r['near_cands']:,} cand. {_fmt(r['near'])}s "
             f"naive {_fmt(r['near_naive'])}s same={_same(r['near_same'])} | value {_fmt(r['value'])}s "
             f"optimise {_fmt(r['optimise'])}s ({r['components']} comp., {r['milp']} MILP, {r['status']}) "
-            f"| match {_fmt(r['match'])}s"
+            f"| match {_fmt(r['match'])}s (pooling {_fmt(r['pooling'])}s)"
             + (f" | mem gen {r['mem_gen']:.0f} MB opt {r['mem_opt']:.0f} MB" if memory else ""),
             flush=True,
         )
