@@ -4,6 +4,8 @@ and admin guards."""
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -32,6 +34,27 @@ def get_uow(request: Request) -> Iterator[UnitOfWork]:
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 
+CALLER_TTL_S = 10.0  # a valid key is looked up again after this long (a revoked key stops working within it)
+_callers: dict[tuple[str, str], tuple[float, Caller]] = {}
+
+
+def _resolve(uow: UnitOfWork, key: str | None) -> Caller | None:
+    """:func:`resolve_api_key`, remembering valid keys (by their hash) for ``CALLER_TTL_S``."""
+    if not key:
+        return None
+    cache_key = (uow.url, hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest())
+    now = time.monotonic()
+    hit = _callers.get(cache_key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    caller = resolve_api_key(uow, key)
+    if caller is not None:
+        if len(_callers) > 10_000:
+            _callers.clear()
+        _callers[cache_key] = (now + CALLER_TTL_S, caller)
+    return caller
+
+
 def get_caller(
     uow: UowDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -39,7 +62,7 @@ def get_caller(
 ) -> Caller:
     """The caller of a key given as ``Authorization: Bearer`` or ``X-API-Key``; 401 otherwise."""
     key = credentials.credentials if credentials is not None else header_key
-    caller = resolve_api_key(uow, key.strip() if key else None)
+    caller = _resolve(uow, key.strip() if key else None)
     if caller is None:
         raise ProblemException(
             401, "Donnez une clé d'accès valide : « Authorization: Bearer CLÉ » ou « X-API-Key: CLÉ ».",

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import symbiose
 from api import problems
+from api.cache import BodyCache
 from api.problems import ProblemException, problem_response, responses
 from api.routes import ROUTERS
 from api.schemas import Health
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database_url = url
+    app.state.body_cache = BodyCache()  # rendered listings, keyed by their data's version
     problems.install(app)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD)

@@ -229,7 +229,8 @@ def report(rows: list[dict[str, Any]], tax_name: str, memory: bool, k: int) -> s
         lines.append(
             f"| {r['n']:,} | {_int(r['all_cands'])} | {_fmt(r['all'])} | {_fmt(r['all_naive'])} | "
             f"{_ratio(r['all_naive'], r['all'])} | {_same(r['all_same'])} | {r['near_cands']:,} | "
-            f"{_fmt(r['near'])} | {_fmt(r['near_naive'])} | {_ratio(r['near_naive'], r['near'])} | {_same(r['near_same'])} |"
+            f"{_fmt(r['near'])} | {_fmt(r['near_naive'])} | {_ratio(r['near_naive'], r['near'])} | "
+            f"{_same(r['near_same'])} |"
         )
     lines += [
         "",
@@ -270,7 +271,8 @@ def report(rows: list[dict[str, Any]], tax_name: str, memory: bool, k: int) -> s
                 return "—"
             return f"{r[key] / base[key] / f:.2f}"
 
-        lines.append(f"| {r['n']:,} | {rel('near')} | {rel('all')} | {rel('near_naive')} | {rel('optimise')} | {rel('match')} |")
+        cells = [rel("near"), rel("all"), rel("near_naive"), rel("optimise"), rel("match")]
+        lines.append(f"| {r['n']:,} | " + " | ".join(cells) + " |")
     if memory:
         lines += [
             "",
@@ -282,7 +284,8 @@ def report(rows: list[dict[str, Any]], tax_name: str, memory: bool, k: int) -> s
             "|---:|---:|---:|---:|",
         ]
         for r in rows:
-            lines.append(f"| {r['n']:,} | {_fmt(r['mem_gen'], 1)} | {_fmt(r['mem_opt'], 1)} | {_fmt(r['mem_naive'], 1)} |")
+            cells = [_fmt(r["mem_gen"], 1), _fmt(r["mem_opt"], 1), _fmt(r["mem_naive"], 1)]
+            lines.append(f"| {r['n']:,} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -26,9 +26,12 @@ same code or descendant first, then rules from the most specific.
 Spatial search: demand flows are grouped by code, one scipy ``cKDTree`` of
 3-D unit vectors per group; each supply code queries the trees of the demand
 codes it can reach with the chord of its radius, so the work grows with the
-number of flows and of candidates found, never with all pairs.
-:func:`naive_candidates` checks every pair with the same rules (benchmark and
-tests only).
+number of flows and of candidates found, never with all pairs. Where a
+resource's reach covers much of a large territory, the candidates found grow
+as n²; ``nearest=k`` then keeps, for each flow, its k nearest compatible
+partners (ties kept), found by k-nearest queries on the same trees, from both
+sides. :func:`naive_candidates` checks every pair with the same rules and
+the same selection (benchmark and tests only).
 """
 
 from __future__ import annotations
@@ -171,7 +174,9 @@ class _Side:
     by_code: dict[str, np.ndarray]
 
 
-def _side(flows: list[Flow], coords: list[tuple[float, float]], company_index: dict[str, int], taxonomy: Taxonomy) -> _Side:
+def _side(
+    flows: list[Flow], coords: list[tuple[float, float]], company_index: dict[str, int], taxonomy: Taxonomy
+) -> _Side:
     lat = np.radians(np.array([c[0] for c in coords], dtype=float).reshape(-1))
     lon = np.radians(np.array([c[1] for c in coords], dtype=float).reshape(-1))
     xyz = np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat))).reshape(-1, 3)
@@ -224,7 +229,8 @@ def _usable(diagnostic: Diagnostic, taxonomy: Taxonomy) -> tuple[_Side, _Side, l
         elif f.months & 0xFFF == 0:
             problem = "no month of availability"
         if problem is not None:
-            issues.append(Issue(None, "resource" if "resource" in problem else None, f.id, f"flow skipped for matching: {problem}"))
+            column = "resource" if "resource" in problem else None
+            issues.append(Issue(None, column, f.id, f"flow skipped for matching: {problem}"))
             continue
         flows, coords = sides[Direction(f.direction)]
         flows.append(f)

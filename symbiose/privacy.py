@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from symbiose.store import UnitOfWork
-from symbiose.store.orm import CompanyRow, FlowRow, InstanceSecretRow
+from symbiose.store.orm import CompanyRow, FlowRow, ImportRow, InstanceSecretRow
 from symbiose.text import fold
 
 COORD_DECIMALS = 2  # 0.01° ≈ 1.1 km of latitude, 0.8 km of longitude at 45°N
@@ -169,6 +169,15 @@ def instance_secret(url: str) -> bytes:
         return _secrets[url]
 
 
+_WORD = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=4096)
+def _pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of ``terms`` as a whole word or phrase, case ignored."""
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")(?!\w)", re.IGNORECASE)
+
+
 @dataclass(frozen=True, slots=True)
 class HiddenCompany:
     """A confidential company and what portal keys see instead of it."""
@@ -190,7 +199,11 @@ class Redactor:
     rounded to about 1 km.
     """
 
-    def __init__(self, hidden: Iterable[HiddenCompany], flow_aliases: dict[str, str], coordinates: Iterable[float]):
+    def __init__(
+        self, hidden: Iterable[HiddenCompany], flow_aliases: dict[str, str], coordinates: Iterable[float],
+        stamp: tuple[Any, ...] = (),
+    ):
+        self.stamp = stamp  # the state of the territory it was built from (a cache key)
         self.hidden = {h.external_id: h for h in hidden}
         self._by_alias = {h.alias: h.external_id for h in self.hidden.values()}
         self._exact = {**flow_aliases, **{h.external_id: h.alias for h in self.hidden.values()}}
@@ -203,11 +216,14 @@ class Redactor:
         for uid, alias in flow_aliases.items():
             replacements[uid.lower()] = alias
         self._replacements = replacements
-        terms = sorted(replacements, key=len, reverse=True)
-        self._pattern = (
-            re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")(?!\w)", re.IGNORECASE)
-            if terms else None
-        )
+        # A text is searched only for the terms whose most telling word it contains,
+        # so that the usual text (no hidden company in it) costs one tokenisation.
+        self._by_word: dict[str, list[str]] = {}
+        for term in replacements:
+            words = _WORD.findall(term)
+            if words:
+                self._by_word.setdefault(max(words, key=len), []).append(term)
+        self._memo: dict[str, str] = {}
 
     @property
     def active(self) -> bool:
@@ -229,11 +245,21 @@ class Redactor:
         return h.label if h else name
 
     def text(self, value: str) -> str:
+        """A string with hidden companies' names, ids and flow ids replaced by labels and aliases."""
         if value in self._exact:
             return self._exact[value]
-        if self._pattern is None:
-            return value
-        return self._pattern.sub(lambda m: self._replacements.get(m.group(0).lower(), "Entreprise"), value)
+        done = self._memo.get(value)
+        if done is not None:
+            return done
+        terms = {t for w in _WORD.findall(value.lower()) for t in self._by_word.get(w, ())}
+        out = value
+        if terms:
+            out = _pattern(tuple(sorted(terms, key=len, reverse=True))).sub(
+                lambda m: self._replacements.get(m.group(0).lower(), "Entreprise"), value)
+        if len(self._memo) > 100_000:
+            self._memo.clear()
+        self._memo[value] = out
+        return out
 
     def number(self, value: float) -> float:
         i = bisect.bisect_left(self._coords, value - _COORD_MATCH)
@@ -281,8 +307,32 @@ class Redactor:
         return item if named else self.scrub(item)
 
 
+_redactors: dict[tuple[str, int], tuple[tuple[Any, ...], Redactor]] = {}
+
+
 def load_redactor(uow: UnitOfWork, territory_id: int, territory_code: str) -> Redactor:
-    """The redactor of one territory: its confidential companies, their flows and coordinates."""
+    """The redactor of one territory: its confidential companies, their flows and coordinates.
+
+    Kept in memory per territory and rebuilt when an import or a change of its
+    confidential companies has happened since (one small query tells).
+    """
+    s = uow.session
+    confidential = (CompanyRow.territory_id == territory_id, CompanyRow.confidential.is_(True))
+    stamp = tuple(s.execute(select(
+        select(func.count()).select_from(CompanyRow).where(*confidential).scalar_subquery(),
+        select(func.max(CompanyRow.updated_at)).where(*confidential).scalar_subquery(),
+        select(func.max(ImportRow.id)).where(ImportRow.territory_id == territory_id).scalar_subquery(),
+    )).one())
+    key = (uow.url, territory_id)
+    cached = _redactors.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    redactor = _build_redactor(uow, territory_id, territory_code, stamp)
+    _redactors[key] = (stamp, redactor)
+    return redactor
+
+
+def _build_redactor(uow: UnitOfWork, territory_id: int, territory_code: str, stamp: tuple[Any, ...]) -> Redactor:
     s = uow.session
     rows = s.execute(
         select(CompanyRow.id, CompanyRow.external_id, CompanyRow.name, CompanyRow.naf, CompanyRow.postcode,
@@ -290,7 +340,7 @@ def load_redactor(uow: UnitOfWork, territory_id: int, territory_code: str) -> Re
         .where(CompanyRow.territory_id == territory_id, CompanyRow.confidential.is_(True))
     ).all()
     if not rows:
-        return Redactor((), {}, ())
+        return Redactor((), {}, (), stamp)
     secret = instance_secret(uow.url)
     hidden, coords = [], []
     for r in rows:
@@ -305,4 +355,4 @@ def load_redactor(uow: UnitOfWork, territory_id: int, territory_code: str) -> Re
     for uid, lat, lon in s.execute(select(FlowRow.uid, FlowRow.lat, FlowRow.lon).where(FlowRow.company_id.in_(pks))):
         flow_aliases[uid] = make_alias(secret, territory_code, "flow", uid)
         coords.extend(v for v in (lat, lon) if v is not None)
-    return Redactor(hidden, flow_aliases, coords)
+    return Redactor(hidden, flow_aliases, coords, stamp)

@@ -29,7 +29,8 @@ def pair(tax, supply: Flow, demand: Flow, sup_at=0.0, dem_at=1.0):
 
 
 def test_same_code_within_reach_gives_one_candidate(small_taxonomy):
-    cands, issues = pair(small_taxonomy, flow("S", "A", "out", "paper", 100), flow("D", "B", "in", "paper", 40), dem_at=10)
+    supply, demand = flow("S", "A", "out", "paper", 100), flow("D", "B", "in", "paper", 40)
+    cands, issues = pair(small_taxonomy, supply, demand, dem_at=10)
     assert issues == []
     (c,) = cands
     assert c.id == "S>D"
@@ -47,8 +48,12 @@ def test_distance_beyond_reach_gives_nothing(small_taxonomy):
 
 
 def test_more_specific_supply_fits_a_general_need_not_the_reverse(small_taxonomy):
-    down, _ = pair(small_taxonomy, flow("S", "A", "out", "wood.pallet.euro", 100, unit="unit"), flow("D", "B", "in", "wood.pallet", 50, unit="unit"))
-    up, _ = pair(small_taxonomy, flow("S", "A", "out", "wood.pallet", 100, unit="unit"), flow("D", "B", "in", "wood.pallet.euro", 50, unit="unit"))
+    euro, pallet = "wood.pallet.euro", "wood.pallet"
+    def units(supply_code, demand_code):
+        return flow("S", "A", "out", supply_code, 100, unit="unit"), flow("D", "B", "in", demand_code, 50, unit="unit")
+
+    down, _ = pair(small_taxonomy, *units(euro, pallet))
+    up, _ = pair(small_taxonomy, *units(pallet, euro))
     assert [c.rule_id for c in down] == ["descendant"]
     assert up == []
 
@@ -91,7 +96,8 @@ def test_hazardous_supply_only_to_a_receiver_that_takes_hazard(small_taxonomy):
     assert refused == []
     assert ids(accepted) == ["S>D"] and "hazardous" in accepted[0].reasons
     # hazardous by taxonomy on the receiving side (chemicals): accepted without a flag
-    chem, _ = pair(small_taxonomy, flow("S", "A", "out", "chemical.acid.hcl", 10), flow("D", "B", "in", "chemical.acid.hcl", 10))
+    hcl = "chemical.acid.hcl"
+    chem, _ = pair(small_taxonomy, flow("S", "A", "out", hcl, 10), flow("D", "B", "in", hcl, 10))
     assert ids(chem) == ["S>D"]
 
 
@@ -153,7 +159,7 @@ def test_flow_without_coordinates_takes_its_company_place(small_taxonomy):
 
 def test_links_prefer_taxonomy_match_then_most_specific_rule(small_taxonomy):
     links = links_between("chemical.acid.hcl", "chemical.acid.hcl", small_taxonomy)
-    assert [l.rule_id for l in links] == ["same", "R-hcl"]
+    assert [link.rule_id for link in links] == ["same", "R-hcl"]
     assert links[0].concentration_tolerance_pct == 2.0  # conditions of the covering rule
     assert links_between("paper", "wood", small_taxonomy) == []
 

@@ -54,13 +54,14 @@ def test_plan_first_then_left_out_with_reasons(park, small_taxonomy):
     assert [s.savings_eur for s in plan] == sorted((s.savings_eur for s in plan), reverse=True)
 
     acid, paper = plan[0], plan[1]  # acid is worth far more than paper
-    assert (acid.resource, acid.suppliers[0].company_id, acid.receivers[0].company_id) == ("chemical.acid.hcl", "A", "D")
+    assert acid.resource == "chemical.acid.hcl"
+    assert (acid.suppliers[0].company_id, acid.receivers[0].company_id) == ("A", "D")
     assert acid.quantity == pytest.approx(1200) and acid.unit == "t/year" and acid.type == SynergyType.SUBSTITUTION
     assert paper.receivers[0].company_id == "B"  # the nearer receiver gets the paper
     assert paper.tonnes_diverted == pytest.approx(100)
 
     by_receiver = {s.receivers[0].company_id: s for s in rest}
-    assert "déjà alloué à Cartonnerie Bêta" in by_receiver["C"].reason
+    assert "le flux de papiers de Papeterie Alpha est déjà alloué à Cartonnerie Bêta" == by_receiver["C"].reason
     assert "coût d'investissement" in by_receiver["E"].reason and "canalisation" in by_receiver["E"].reason
     assert r.summary["synergies"] == len(plan)
     assert r.summary["savings_eur"] == pytest.approx(sum(s.savings_eur for s in plan), abs=0.01)
@@ -71,7 +72,9 @@ def test_explanations_say_who_what_how_much_and_why(park, small_taxonomy):
     r = match(park, small_taxonomy, now=NOW)
     acid = r.synergies[0]
     text = acid.explanation
-    assert text.startswith("Papeterie Alpha peut fournir 1\u202f200 t/an d'acide chlorhydrique à Delta Chimie, à 1,4 km")
+    assert text.startswith(
+        "Papeterie Alpha peut fournir 1\u202f200 t/an d'acide chlorhydrique à Delta Chimie, à 1,4 km : "
+    )
     assert "€ d'économies par an" in text and "tCO₂e évitées" in text
     assert "concentration 33 % pour 32 % demandés" in text and "code déchet 06 01 02" in text
     assert len(re.findall(r"\.(?:\s|$)", text)) <= 2  # one or two sentences

@@ -11,7 +11,9 @@ from symbiose.valuation import value_candidates
 from tests.conftest import company, diagnostic, flow
 
 
-def cand(s: str, d: str, value: float, cap: float = 1e9, *, fixed: float = 0.0, ratio: float = 1.0, co2: float = 0.0) -> Candidate:
+def cand(
+    s: str, d: str, value: float, cap: float = 1e9, *, fixed: float = 0.0, ratio: float = 1.0, co2: float = 0.0
+) -> Candidate:
     return Candidate(
         id=f"{s}>{d}", supply_flow_id=s, demand_flow_id=d, supplier_id=f"c{s}", receiver_id=f"c{d}",
         supply_resource="r", demand_resource="r", rule_id="same", distance_km=1.0, max_quantity=cap,
@@ -103,7 +105,8 @@ def test_never_paying_fixed_link_is_presolved_away_and_caps_tightened():
 
 
 def test_named_constraints_and_variables():
-    model = build_model([cand("F-1", "F-2", 10.0, 100, fixed=100)], {"F-1": 100}, {"F-2": 100}, outside_value={"F-1": 1.0})
+    c = cand("F-1", "F-2", 10.0, 100, fixed=100)
+    model = build_model([c], {"F-1": 100}, {"F-2": 100}, outside_value={"F-1": 1.0})
     solver = model.components[0].solver
     assert sorted(c.name() for c in solver.constraints()) == ["demand[F-2]", "link[F-1>F-2]", "supply[F-1]"]
     assert sorted(v.name() for v in solver.variables()) == ["x[F-1>F-2]", "y[F-1>F-2]", "z[F-1]"]

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import TypeAdapter
 
+from api.cache import cached_json
 from api.deps import RedactorDep, TerritoryDep, UowDep, WriterDep, actor
 from api.problems import responses
 from api.routes.common import PageDep
 from api.schemas import NO_NUL, ConsentCreate, ConsentOut, FollowUpUpdate, PageOut, SynergyOut
 from symbiose.domain import FollowUpStatus
 from symbiose.services.followup import record_consent, update_followup
-from symbiose.services.queries import get_synergy, list_synergies
+from symbiose.services.queries import get_synergy, list_synergies, synergy_version
 
 router = APIRouter(prefix="/territories/{code}/synergies", tags=["synergies"])
 SynergyId = Annotated[str, Path(max_length=64, pattern=NO_NUL, description="the synergy's id in the latest run, e.g. S-0001")]
 
 
-@router.get("", operation_id="list_synergies", response_model=PageOut[SynergyOut])
+PAGE = TypeAdapter(PageOut[SynergyOut])
+
+
+@router.get(
+    "", operation_id="list_synergies", response_model=PageOut[SynergyOut],
+    responses={304: {"description": "Not modified: the ETag sent in If-None-Match is current"}},
+)
 def synergies(
+    request: Request,
     territory: TerritoryDep,
     uow: UowDep,
     redactor: RedactorDep,
@@ -29,13 +38,23 @@ def synergies(
     company_id: Annotated[str | None, Query(max_length=128, pattern=NO_NUL, description="a participating company")] = None,
     status: Annotated[FollowUpStatus | None, Query(description="follow-up status")] = None,
     min_score: Annotated[float | None, Query(ge=0, le=1, allow_inf_nan=False)] = None,
-) -> dict:
-    """The latest finished run's synergies by rank, each as in synergy-output.md plus its follow-up."""
-    return list_synergies(
-        uow, territory, type=type, resource=resource, company_id=company_id,
-        status=status.value if status else None, min_score=min_score, page=paging.page, size=paging.size,
-        redactor=redactor,
-    ).to_dict()
+) -> Response:
+    """The latest finished run's synergies by rank, each as in synergy-output.md plus its follow-up.
+
+    The answer carries an ``ETag``; it changes with a new run, a follow-up change or a consent."""
+    shown = redactor if redactor is not None and redactor.active else None
+    key = (territory.id, synergy_version(uow, territory), shown.stamp if shown else None, type, resource,
+           company_id, status, min_score, paging.page, paging.size)
+
+    def render() -> bytes:
+        page = list_synergies(
+            uow, territory, type=type, resource=resource, company_id=company_id,
+            status=status.value if status else None, min_score=min_score, page=paging.page, size=paging.size,
+            redactor=shown,
+        )
+        return PAGE.dump_json(PAGE.validate_python(page.to_dict()))
+
+    return cached_json(request, request.app.state.body_cache, key, render)
 
 
 @router.get("/{synergy_id}", operation_id="get_synergy", response_model=SynergyOut, responses=responses(404))

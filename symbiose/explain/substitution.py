@@ -27,7 +27,7 @@ def resource_label(code: str, taxonomy: Taxonomy) -> str:
 
 
 def of(label: str) -> str:
-    """``de`` + label, elided before a vowel: ``d'acide``, ``de palettes``."""
+    """``de`` + label, elided before a vowel or h: ``d'acide``, ``d'Aciérie``, ``de palettes``."""
     return f"d'{label}" if label.startswith(_ELIDE) else f"de {label}"
 
 
@@ -44,7 +44,9 @@ def _rule_label(rule_id: str, taxonomy: Taxonomy) -> str | None:
     return None
 
 
-def compatibility(candidate: Candidate, supply: Flow, demand: Flow, taxonomy: Taxonomy, valuation: Valuation | None = None) -> str:
+def compatibility(
+    candidate: Candidate, supply: Flow, demand: Flow, taxonomy: Taxonomy, valuation: Valuation | None = None
+) -> str:
     """Why the supply can feed the need, as a French clause list."""
     parts: list[str] = []
     s_label = resource_label(candidate.supply_resource, taxonomy)
@@ -59,15 +61,14 @@ def compatibility(candidate: Candidate, supply: Flow, demand: Flow, taxonomy: Ta
         if abs(candidate.ratio - 1.0) > 1e-9:
             text += f" (1 {candidate.unit} remplace {smart_number(candidate.ratio)} {demand.unit})"
         parts.append(text)
-    if "temperature" in candidate.reasons and supply.temperature_c is not None and demand.temperature_c is not None:
-        parts.append(f"température {number(supply.temperature_c)} °C ≥ {number(demand.temperature_c)} °C")
-    if "concentration" in candidate.reasons and supply.concentration_pct is not None and demand.concentration_pct is not None:
-        parts.append(
-            f"concentration {smart_number(supply.concentration_pct)} % pour "
-            f"{smart_number(demand.concentration_pct)} % demandés"
-        )
+    t_s, t_d = supply.temperature_c, demand.temperature_c
+    if "temperature" in candidate.reasons and t_s is not None and t_d is not None:
+        parts.append(f"température {number(t_s)} °C ≥ {number(t_d)} °C")
+    c_s, c_d = supply.concentration_pct, demand.concentration_pct
+    if "concentration" in candidate.reasons and c_s is not None and c_d is not None:
+        parts.append(f"concentration {smart_number(c_s)} % pour {smart_number(c_d)} % demandés")
     if "hazardous" in candidate.reasons:
-        parts.append("déchet dangereux accepté par le receveur")
+        parts.append("matière dangereuse acceptée par le receveur")
     if supply.ewc:
         parts.append(f"code déchet {ewc_text(supply.ewc)}")
     if "months" in candidate.reasons:
@@ -118,18 +119,18 @@ def _names(ids: Sequence[str], names: Mapping[str, str]) -> str:
 
 
 def reason_supply_taken(label: str, supplier_id: str, receiver_ids: Sequence[str], names: Mapping[str, str]) -> str:
-    return f"le flux {of(label)} de {names.get(supplier_id, supplier_id)} est déjà alloué à {_names(receiver_ids, names)}"
+    supplier = names.get(supplier_id, supplier_id)
+    return f"le flux {of(label)} {of(supplier)} est déjà alloué à {_names(receiver_ids, names)}"
 
 
 def reason_supply_pooled(label: str, supplier_id: str, names: Mapping[str, str]) -> str:
-    return (
-        f"le flux {of(label)} de {names.get(supplier_id, supplier_id)} rapporte davantage "
-        "en collecte mutualisée"
-    )
+    supplier = names.get(supplier_id, supplier_id)
+    return f"le flux {of(label)} {of(supplier)} rapporte davantage en collecte mutualisée"
 
 
 def reason_demand_covered(label: str, receiver_id: str, supplier_ids: Sequence[str], names: Mapping[str, str]) -> str:
-    return f"le besoin {of(label)} de {names.get(receiver_id, receiver_id)} est déjà couvert par {_names(supplier_ids, names)}"
+    receiver = names.get(receiver_id, receiver_id)
+    return f"le besoin {of(label)} {of(receiver)} est déjà couvert par {_names(supplier_ids, names)}"
 
 
 def reason_link_cost(distance_km: float, fixed_cost_eur: float, pipe: bool) -> str:

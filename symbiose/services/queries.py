@@ -199,6 +199,21 @@ _FOLLOW_JOIN = and_(FollowUpRow.territory_id == SynergyRow.territory_id, FollowU
 _STATUS = func.coalesce(FollowUpRow.status, FollowUpStatus.PROPOSED.value)
 
 
+def synergy_version(uow: UnitOfWork, territory: str | TerritoryRow) -> tuple[Any, ...]:
+    """What the synergy views of a territory depend on: its latest finished run,
+    its last follow-up event and its last consent (changes whenever any of them does)."""
+    t = _territory(uow, territory)
+    events = select(FollowUpEventRow.id).join(FollowUpRow, FollowUpRow.id == FollowUpEventRow.followup_id).where(
+        FollowUpRow.territory_id == t.id).subquery()
+    consents = select(ConsentRow.id).where(ConsentRow.territory_id == t.id).subquery()
+    # maximum and count: a transaction that commits a lower id after a higher one still changes the count
+    return tuple(uow.session.execute(select(
+        select(func.max(RunRow.id)).where(RunRow.territory_id == t.id, RunRow.status == "done").scalar_subquery(),
+        select(func.max(events.c.id)).scalar_subquery(), select(func.count()).select_from(events).scalar_subquery(),
+        select(func.max(consents.c.id)).scalar_subquery(), select(func.count()).select_from(consents).scalar_subquery(),
+    )).one())
+
+
 def find_synergy(uow: UnitOfWork, territory: TerritoryRow, public_id: str) -> SynergyRow:
     """The synergy ``public_id`` (``S-0001``) of the territory's latest finished run."""
     run_id = latest_done_run_id(uow, territory.id)
@@ -212,41 +227,47 @@ def find_synergy(uow: UnitOfWork, territory: TerritoryRow, public_id: str) -> Sy
     return row
 
 
-def _views(
-    uow: UnitOfWork, pairs: list[tuple[SynergyRow, FollowUpRow | None]], redactor: Redactor | None
-) -> list[dict[str, Any]]:
-    """Synergy payloads plus ``status``, ``note``, ``history`` and ``consents``."""
-    if not pairs:
+_VIEW_COLUMNS = (
+    SynergyRow.territory_id, SynergyRow.key_hash, SynergyRow.company_ids, SynergyRow.payload,
+    FollowUpRow.id.label("follow_id"), FollowUpRow.status.label("follow_status"),
+    FollowUpRow.note.label("follow_note"), FollowUpRow.updated_at.label("follow_updated_at"),
+)
+
+
+def _views(uow: UnitOfWork, rows: list[Any], redactor: Redactor | None) -> list[dict[str, Any]]:
+    """Synergy payloads (rows of ``_VIEW_COLUMNS``) plus ``status``, ``note``, ``history`` and ``consents``."""
+    if not rows:
         return []
     s = uow.session
-    follow_ids = [f.id for _, f in pairs if f is not None]
+    follow_ids = [r.follow_id for r in rows if r.follow_id is not None]
     events: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if follow_ids:
-        for e in s.scalars(
-            select(FollowUpEventRow).where(FollowUpEventRow.followup_id.in_(follow_ids)).order_by(FollowUpEventRow.id)
+        for followup_id, status, note, actor, at in s.execute(
+            select(FollowUpEventRow.followup_id, FollowUpEventRow.status, FollowUpEventRow.note,
+                   FollowUpEventRow.actor, FollowUpEventRow.at)
+            .where(FollowUpEventRow.followup_id.in_(follow_ids)).order_by(FollowUpEventRow.id)
         ):
-            events[e.followup_id].append({"status": e.status, "note": e.note, "actor": e.actor, "at": iso(e.at)})
+            events[followup_id].append({"status": status, "note": note, "actor": actor, "at": iso(at)})
     consents: dict[str, set[str]] = defaultdict(set)
-    territory_id = pairs[0][0].territory_id
     for key_hash, company in s.execute(
         select(ConsentRow.key_hash, ConsentRow.company_external_id).where(
-            ConsentRow.territory_id == territory_id, ConsentRow.key_hash.in_({r.key_hash for r, _ in pairs})
+            ConsentRow.territory_id == rows[0].territory_id, ConsentRow.key_hash.in_({r.key_hash for r in rows})
         )
     ):
         consents[key_hash].add(company)
     out = []
-    for row, follow in pairs:
-        given = consents.get(row.key_hash, set())
+    for r in rows:
+        given = consents.get(r.key_hash, set())
         item = {
-            **row.payload,
-            "status": follow.status if follow else FollowUpStatus.PROPOSED.value,
-            "note": follow.note if follow else None,
-            "status_updated_at": iso(follow.updated_at) if follow else None,
-            "history": events.get(follow.id, []) if follow else [],
+            **r.payload,
+            "status": r.follow_status or FollowUpStatus.PROPOSED.value,
+            "note": r.follow_note,
+            "status_updated_at": iso(r.follow_updated_at),
+            "history": events.get(r.follow_id, []),
             "consents": sorted(given),
         }
         if redactor is not None and redactor.active:
-            item = redactor.synergy(item, named=set(row.company_ids) <= given)
+            item = redactor.synergy(item, named=set(r.company_ids) <= given)
         out.append(item)
     return out
 
@@ -272,6 +293,7 @@ def list_synergies(
     if min_score is not None:
         where.append(SynergyRow.score >= min_score)
     order = (SynergyRow.rank, SynergyRow.id)
+    views = select(*_VIEW_COLUMNS).outerjoin(FollowUpRow, _FOLLOW_JOIN)
     if company_id is not None:
         wanted = redactor.company_filter(company_id) if redactor is not None else company_id
         if wanted is None:
@@ -283,19 +305,14 @@ def list_synergies(
             ) if wanted in (companies or ())
         ]
         total, chosen = len(ids), ids[_offset(page, size): _offset(page, size) + size]
-        rows = s.execute(
-            select(SynergyRow, FollowUpRow).outerjoin(FollowUpRow, _FOLLOW_JOIN)
-            .where(SynergyRow.id.in_(chosen)).order_by(*order)
-        ).all() if chosen else []
+        rows = s.execute(views.where(SynergyRow.id.in_(chosen)).order_by(*order)).all() if chosen else []
     else:
-        total = s.scalar(
-            select(func.count()).select_from(SynergyRow).outerjoin(FollowUpRow, _FOLLOW_JOIN).where(*where)
-        ) or 0
-        rows = s.execute(
-            select(SynergyRow, FollowUpRow).outerjoin(FollowUpRow, _FOLLOW_JOIN).where(*where)
-            .order_by(*order).offset(_offset(page, size)).limit(size)
-        ).all()
-    return Page(_views(uow, [(r, f) for r, f in rows], redactor), total, page, size)
+        counted = select(func.count()).select_from(SynergyRow)
+        if status:
+            counted = counted.outerjoin(FollowUpRow, _FOLLOW_JOIN)
+        total = s.scalar(counted.where(*where)) or 0
+        rows = s.execute(views.where(*where).order_by(*order).offset(_offset(page, size)).limit(size)).all()
+    return Page(_views(uow, rows, redactor), total, page, size)
 
 
 def get_synergy(
@@ -304,10 +321,10 @@ def get_synergy(
     """One synergy of the latest finished run, with its follow-up."""
     t = _territory(uow, territory)
     row = find_synergy(uow, t, public_id)
-    follow = uow.session.scalar(
-        select(FollowUpRow).where(FollowUpRow.territory_id == t.id, FollowUpRow.key_hash == row.key_hash)
-    )
-    return _views(uow, [(row, follow)], redactor)[0]
+    view = uow.session.execute(
+        select(*_VIEW_COLUMNS).outerjoin(FollowUpRow, _FOLLOW_JOIN).where(SynergyRow.id == row.id)
+    ).one()
+    return _views(uow, [view], redactor)[0]
 
 
 # --------------------------------------------------------------------------

@@ -121,6 +121,7 @@ class SynergyRow(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "public_id", name="uq_synergy_public"),
         Index("ix_synergies_territory_key", "territory_id", "key_hash"),
+        Index("ix_synergies_run_rank", "run_id", "rank", "id"),  # a run's synergies by rank, paginated
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), index=True)

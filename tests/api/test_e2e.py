@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import io
+
 import httpx
 import pytest
 
@@ -22,6 +24,20 @@ from tests.api.conftest import (
 )
 
 BASE = f"/api/v1/territories/{TERRITORY}"
+
+
+def diagnostic_xlsx() -> bytes:
+    """The test diagnostic as an XLSX workbook (sheet ``flux``), as a spreadsheet saves it."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet("flux")
+    for i, line in enumerate([HEADER, *ROWS]):
+        for j, cell in enumerate(line.split(";")):
+            sheet.write(i, j, cell)
+    book.close()
+    return out.getvalue()
 
 
 def _problem(r: httpx.Response, status: int) -> dict:
@@ -77,6 +93,11 @@ def test_upload_run_list_follow_up_indicators(client: httpx.Client, keys: Keys) 
     paged = client.get(f"{BASE}/synergies", params={"size": 1, "page": 2}, headers=auth(k)).json()
     assert paged["total"] == page["total"] and [s["id"] for s in paged["items"]] == [page["items"][1]["id"]]
 
+    # the listing carries an ETag: unchanged data answers 304, a follow-up change a new body
+    etag = client.get(f"{BASE}/synergies", headers=auth(k)).headers["etag"]
+    r = client.get(f"{BASE}/synergies", headers={**auth(k), "If-None-Match": etag})
+    assert r.status_code == 304 and r.content == b""
+
     # follow-up: forward (skipping a step), then no way back, then rejected needs a reason
     url = f"{BASE}/synergies/{target['id']}"
     r = client.patch(url, json={"status": "contacted", "note": "appel du 3 mars"}, headers=auth(k))
@@ -84,6 +105,9 @@ def test_upload_run_list_follow_up_indicators(client: httpx.Client, keys: Keys) 
     assert r.json()["status"] == "contacted" and r.json()["history"][-1]["note"] == "appel du 3 mars"
     r = client.patch(url, json={"status": "implemented"}, headers=auth(k))
     assert r.status_code == 200 and r.json()["status"] == "implemented"
+    r = client.get(f"{BASE}/synergies", headers={**auth(k), "If-None-Match": etag})
+    assert r.status_code == 200 and r.headers["etag"] != etag
+    assert {s["id"]: s["status"] for s in r.json()["items"]}[target["id"]] == "implemented"
     body = _problem(client.patch(url, json={"status": "studied"}, headers=auth(k)), 409)
     assert body["current"] == "implemented" and body["requested"] == "studied"
     history = client.get(url, headers=auth(k)).json()["history"]
@@ -150,8 +174,10 @@ def test_rejected_upload_writes_nothing_and_names_every_row(client: httpx.Client
     assert all(set(e) == {"row", "column", "value", "message"} for e in body["errors"])
     assert client.get(f"{BASE}/companies", headers=auth(keys.animator)).json()["total"] == 0
 
-    # a dry run checks a good file and writes nothing either
+    # a dry run checks a good file and writes nothing either, CSV or XLSX alike
     r = upload(client, keys.animator, diagnostic_csv(), dry_run=True)
+    assert r.status_code == 201 and r.json()["written"] is False and r.json()["flows"] == 11
+    r = upload(client, keys.animator, diagnostic_xlsx(), dry_run=True, filename="diagnostic.xlsx")
     assert r.status_code == 201 and r.json()["written"] is False and r.json()["flows"] == 11
     assert client.get(f"{BASE}/flows", headers=auth(keys.animator)).json()["total"] == 0
 

@@ -1,4 +1,5 @@
-"""instance secrets (HMAC key of the aliases of confidential companies)
+"""instance secrets (HMAC key of the aliases of confidential companies);
+index of a run's synergies by rank (the API's paginated listing)
 
 Revision ID: 0002
 Revises: 0001
@@ -21,7 +22,11 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
+    with op.batch_alter_table("synergies", schema=None) as batch_op:
+        batch_op.create_index("ix_synergies_run_rank", ["run_id", "rank", "id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("synergies", schema=None) as batch_op:
+        batch_op.drop_index("ix_synergies_run_rank")
     op.drop_table("instance_secrets")
