@@ -87,7 +87,7 @@ class BodyLimitMiddleware:
 def _health_router() -> APIRouter:
     router = APIRouter(tags=["health"])
 
-    @router.get("/health", operation_id="health", response_model=Health, responses=responses(503))
+    @router.get("/health", operation_id="health", summary="Health check", response_model=Health, responses=responses(503))
     def health(request: Request) -> dict[str, str]:
         """Liveness and database check (no key needed); 503 when the database does not answer."""
         try:

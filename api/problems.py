@@ -55,7 +55,9 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    errors: list[ProblemError] | None = Field(default=None, description="every row error of a rejected diagnostic, or every invalid field")
+    errors: list[ProblemError] | None = Field(
+        default=None, description="every row error of a rejected diagnostic, or every invalid field"
+    )
 
 
 class ProblemException(Exception):
@@ -129,8 +131,8 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     for e in exc.errors():
         loc = ".".join(str(p) for p in e.get("loc", ()))
         value = e.get("input")
-        out.append({"row": None, "column": loc or None, "value": None if isinstance(value, dict) and not value else _short(value),
-                    "message": str(e.get("msg", "invalid value"))})
+        shown = None if isinstance(value, dict) and not value else _short(value)
+        out.append({"row": None, "column": loc or None, "value": shown, "message": str(e.get("msg", "invalid value"))})
     return out
 
 

@@ -203,7 +203,8 @@ def report(rows: list[tuple[str, dict[str, float]]], meta: dict[str, Any]) -> st
         "",
         f"`python benchmarks/bench_api.py` — {meta['date']}, Python {platform.python_version()}, "
         f"{meta['cpus']} CPU(s), {meta['database']}, one uvicorn process, {meta['concurrency']} keep-alive "
-        f"clients on the same machine, {meta['seconds']} s per endpoint.",
+        f"clients on the same machine, {meta['seconds']} s per endpoint; 1-minute load average "
+        f"{meta['load'][0]:.2f} before, {meta['load'][1]:.2f} after (other work on the machine counts).",
         "",
         f"Territory: {meta['flows']} synthetic flows, {meta['companies']} companies "
         f"(every tenth confidential); matching through the API found {meta['synergies']} synergies "
@@ -237,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="symbiose-bench-") as tmp:
         url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
         with UnitOfWork(url) as uow:
@@ -286,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.now(UTC).strftime("%Y-%m-%d"), "cpus": os.cpu_count(), "concurrency": args.concurrency,
         "seconds": args.seconds, "database": "PostgreSQL" if args.db and args.db.startswith("postgresql") else "SQLite",
         "flows": imported["flows"], "companies": imported["companies"], "synergies": run["summary"]["synergies"],
-        "run_seconds": run_s, "upload_seconds": upload_s,
+        "run_seconds": run_s, "upload_seconds": upload_s, "load": (load_before, os.getloadavg()[0]),
     }
     text = report(rows, meta)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -234,12 +234,13 @@ def report(rows: list[dict[str, Any]], tax_name: str, memory: bool, k: int) -> s
         )
     lines += [
         "",
-        f"## Valuation, optimisation, whole `match` (nearest {k} candidates for the first three columns)",
+        "## Valuation, optimisation, whole `match`",
         "",
         "`match` runs everything a user gets: candidates (its `auto` setting), valuation, the pooling "
         "module's outside values and mutualisation groups (rounds with OR-Tools routing), the "
-        "optimiser, explanations and ranking. *Of which pooling*: the pooling module's two calls timed "
-        "alone on the same territory.",
+        "optimiser, explanations and ranking. *In model* to *optimise*: the optimiser on the nearest "
+        f"{k} candidates, valued. *Of which pooling*: the pooling module's two calls timed alone on the "
+        "same territory.",
         "",
         "| flows | companies | in model | components (MILP) | status | plan | value | optimise | match | "
         "of which pooling | match: nearest | candidates | synergies |",

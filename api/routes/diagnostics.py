@@ -24,7 +24,8 @@ def _filename(name: str | None) -> str | None:
 
 
 @router.post(
-    "", operation_id="upload_diagnostic", status_code=201, response_model=ImportReportOut,
+    "", operation_id="upload_diagnostic", summary="Import a diagnostic (CSV or XLSX)", status_code=201,
+    response_model=ImportReportOut,
     responses=responses(400, 403, 413),
 )
 def upload(

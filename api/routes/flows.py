@@ -14,7 +14,7 @@ from symbiose.services.queries import list_flows
 router = APIRouter(prefix="/territories/{code}/flows", tags=["flows"])
 
 
-@router.get("", operation_id="list_flows", response_model=PageOut[FlowOut])
+@router.get("", operation_id="list_flows", summary="List flows", response_model=PageOut[FlowOut])
 def flows(
     territory: TerritoryDep,
     uow: UowDep,

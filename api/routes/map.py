@@ -16,7 +16,10 @@ class GeoJSONResponse(SafeJSONResponse):
     media_type = "application/geo+json"
 
 
-@router.get("/map.geojson", operation_id="get_map", response_model=FeatureCollection, response_class=GeoJSONResponse)
+@router.get(
+    "/map.geojson", operation_id="get_map", summary="Map of the territory (GeoJSON)",
+    response_model=FeatureCollection, response_class=GeoJSONResponse,
+)
 def territory_geojson(territory: TerritoryDep, uow: UowDep, redactor: RedactorDep) -> dict:
     """Companies as points, synergies as lines (substitution) or round polylines (mutualisation)."""
     return territory_map(uow, territory, redactor=redactor)

@@ -17,7 +17,10 @@ router = APIRouter(prefix="/territories/{code}/runs", tags=["runs"])
 RunId = Annotated[int, Path(ge=1, le=2**31 - 1, description="run number")]
 
 
-@router.post("", operation_id="create_run", status_code=202, response_model=RunCreated, responses=responses(403))
+@router.post(
+    "", operation_id="create_run", summary="Start a matching run", status_code=202, response_model=RunCreated,
+    responses=responses(403),
+)
 def start(request: Request, response: Response, territory: TerritoryDep, caller: WriterDep, uow: UowDep) -> dict:
     """Queue matching and mutualisation of the territory's stored flows; 202 at once, poll the run."""
     run_id = create_run(uow, territory.code, actor(caller))
@@ -26,13 +29,13 @@ def start(request: Request, response: Response, territory: TerritoryDep, caller:
     return {"id": run_id, "status": "queued"}
 
 
-@router.get("", operation_id="list_runs", response_model=PageOut[RunOut])
+@router.get("", operation_id="list_runs", summary="List runs", response_model=PageOut[RunOut])
 def runs(territory: TerritoryDep, uow: UowDep, _caller: CallerDep, paging: PageDep) -> dict:
     """The territory's runs, newest first."""
     return list_runs(uow, territory, page=paging.page, size=paging.size).to_dict()
 
 
-@router.get("/{run_id}", operation_id="get_run", response_model=RunOut, responses=responses(404))
+@router.get("/{run_id}", operation_id="get_run", summary="Get a run", response_model=RunOut, responses=responses(404))
 def run(territory: TerritoryDep, uow: UowDep, _caller: CallerDep, run_id: RunId) -> dict:
     """A run's ``status`` (queued, running, done, failed), its ``summary`` when done, its ``error`` when failed."""
     return get_run(uow, territory, run_id)

@@ -24,7 +24,7 @@ PAGE = TypeAdapter(PageOut[SynergyOut])
 
 
 @router.get(
-    "", operation_id="list_synergies", response_model=PageOut[SynergyOut],
+    "", operation_id="list_synergies", summary="List the latest run's synergies", response_model=PageOut[SynergyOut],
     responses={304: {"description": "Not modified: the ETag sent in If-None-Match is current"}},
 )
 def synergies(
@@ -57,14 +57,18 @@ def synergies(
     return cached_json(request, request.app.state.body_cache, key, render)
 
 
-@router.get("/{synergy_id}", operation_id="get_synergy", response_model=SynergyOut, responses=responses(404))
+@router.get(
+    "/{synergy_id}", operation_id="get_synergy", summary="Get a synergy", response_model=SynergyOut,
+    responses=responses(404),
+)
 def synergy(territory: TerritoryDep, uow: UowDep, redactor: RedactorDep, synergy_id: SynergyId) -> dict:
     """One synergy with its follow-up history."""
     return get_synergy(uow, territory, synergy_id, redactor=redactor)
 
 
 @router.patch(
-    "/{synergy_id}", operation_id="update_synergy_followup", response_model=SynergyOut,
+    "/{synergy_id}", operation_id="update_synergy_followup", summary="Update the follow-up of a synergy",
+    response_model=SynergyOut,
     responses=responses(403, 404, 409),
 )
 def follow_up(
@@ -79,7 +83,8 @@ def follow_up(
 
 
 @router.post(
-    "/{synergy_id}/consent", operation_id="record_synergy_consent", response_model=ConsentOut,
+    "/{synergy_id}/consent", operation_id="record_synergy_consent", summary="Record a party's consent to be named",
+    response_model=ConsentOut,
     responses=responses(403, 404),
 )
 def consent(

@@ -14,7 +14,7 @@ from symbiose.store.orm import TerritoryRow
 router = APIRouter(prefix="/territories", tags=["territories"])
 
 
-@router.get("", operation_id="list_territories", response_model=list[TerritoryOut])
+@router.get("", operation_id="list_territories", summary="List the territories of this key", response_model=list[TerritoryOut])
 def list_visible(uow: UowDep, caller: CallerDep) -> list[dict]:
     """The territories this key sees (all of them for an admin), with companies, flows and synergies counted."""
     codes = None if caller.role == "admin" else {caller.territory} if caller.territory else set()
@@ -22,7 +22,7 @@ def list_visible(uow: UowDep, caller: CallerDep) -> list[dict]:
 
 
 @router.post(
-    "", operation_id="create_territory", status_code=201, response_model=TerritoryOut,
+    "", operation_id="create_territory", summary="Create a territory (admin)", status_code=201, response_model=TerritoryOut,
     responses=responses(403, 409),
 )
 def create(body: TerritoryCreate, uow: UowDep, _admin: AdminDep) -> dict:
