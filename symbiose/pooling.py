@@ -81,15 +81,8 @@ from symbiose.domain import (
     SynergyType,
 )
 from symbiose.explain import pooling as explain
-from symbiose.routing import (
-    EARTH_RADIUS_KM,
-    Round,
-    Stop,
-    chord_for_km,
-    haversine_km,
-    solve_round,
-    unit_vectors,
-)
+from symbiose.geo import centroid, chord_for_km, haversine_km, km_for_chord, unit_vectors
+from symbiose.routing import Round, Stop, solve_round
 from symbiose.taxonomy import PoolingFamily, Taxonomy
 from symbiose.units import UnitError, to_yearly
 
@@ -157,9 +150,7 @@ class Group:
     @property
     def centre(self) -> tuple[float, float]:
         """Centroid of the members on the sphere (lat, lon)."""
-        xyz = unit_vectors([m.lat for m in self.members], [m.lon for m in self.members]).mean(axis=0)
-        x, y, z = xyz / np.linalg.norm(xyz)
-        return float(np.degrees(np.arcsin(z))), float(np.degrees(np.arctan2(y, x)))
+        return centroid([m.lat for m in self.members], [m.lon for m in self.members])
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,7 +466,7 @@ def _diameter_km(group: Group) -> float:
     if len(ms) > EXACT_DIAMETER_MAX:
         return 2.0 * group.family.radius_km.value
     chord = pdist(unit_vectors([m.lat for m in ms], [m.lon for m in ms])).max()
-    return float(2.0 * EARTH_RADIUS_KM * math.asin(min(1.0, chord / 2.0)))
+    return float(km_for_chord(chord))
 
 
 def _per_year(quantity: float, family: PoolingFamily) -> int:

@@ -24,36 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
+from symbiose.geo import distance_matrix_km, haversine_km
+
 DISTANCE_SCALE = 1000  # solver distance units per km (metres)
 LOAD_RESOLUTION = 1_000_000  # solver load units per vehicle capacity
 SOLUTIONS_PER_VISIT = 2  # guided local search stops after this many solutions per visit
 EXTRA_VEHICLES = 2  # vehicles offered beyond a first-fit-decreasing packing of the loads
-
-
-def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Points on the unit sphere (n × 3) for Euclidean spatial indexes (cKDTree)."""
-    la, lo = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
-    return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
-
-
-def chord_for_km(km: float) -> float:
-    """Straight-line distance between unit-sphere points ``km`` apart on the ground."""
-    return 2.0 * math.sin(min(km / EARTH_RADIUS_KM, math.pi) / 2.0)
-
-
-def haversine_km(lat1, lon1, lat2, lon2):
-    """Great-circle distance in km; broadcasts over numpy arrays."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dp / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2.0) ** 2
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
-def distance_matrix_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """All pairwise great-circle distances (n × n, km)."""
-    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
-    return haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
 
 
 @dataclass(frozen=True, slots=True)

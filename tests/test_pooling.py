@@ -11,7 +11,7 @@ import yaml
 
 from symbiose.domain import Company, Diagnostic, Direction, Flow, SynergyType
 from symbiose.pooling import find_groups, outside_values, plan_groups, pool_synergies
-from symbiose.routing import haversine_km
+from symbiose.geo import haversine_km
 from symbiose.taxonomy import load_taxonomy
 
 KM_LAT = 1 / 111.2  # degrees of latitude per km (mean sphere)

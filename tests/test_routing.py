@@ -9,15 +9,8 @@ import random
 import numpy as np
 import pytest
 
-from symbiose.routing import (
-    DISTANCE_SCALE,
-    Stop,
-    chord_for_km,
-    distance_matrix_km,
-    haversine_km,
-    solve_round,
-    unit_vectors,
-)
+from symbiose.geo import haversine_km
+from symbiose.routing import DISTANCE_SCALE, Stop, solve_round
 
 DEPOT = (43.40, 5.00)
 
@@ -171,12 +164,3 @@ def test_empty_and_single_stop():
     with pytest.raises(ValueError):
         solve_round(DEPOT, [Stop("a", 43.41, 5.0, -1.0), Stop("b", 43.42, 5.0, 1.0)], 10.0)
 
-
-def test_geometry_helpers_agree():
-    # one degree of latitude is about 111.2 km on the mean sphere
-    assert haversine_km(43.0, 5.0, 44.0, 5.0) == pytest.approx(111.2, abs=0.1)
-    m = distance_matrix_km(np.array([43.0, 43.1, 43.2]), np.array([5.0, 5.1, 5.3]))
-    assert np.allclose(m, m.T) and np.allclose(np.diag(m), 0.0)
-    xyz = unit_vectors(np.array([43.0, 43.1]), np.array([5.0, 5.1]))
-    chord = float(np.linalg.norm(xyz[0] - xyz[1]))
-    assert chord == pytest.approx(chord_for_km(m[0, 1]), rel=1e-9)
