@@ -18,7 +18,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import symbiose
-from api import problems
+from api import problems, web
 from api.cache import BodyCache
 from api.problems import ProblemException, problem_response, responses
 from api.routes import ROUTERS
@@ -153,5 +153,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    import api.web; api.web.mount(app)  # noqa: E702 - the animator web pages (api/web)
+    web.mount(app)  # the animator web pages (api/web), outside /api/v1 and the OpenAPI
     return app

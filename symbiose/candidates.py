@@ -52,9 +52,9 @@ from symbiose.domain import (
     Flow,
     Issue,
 )
+from symbiose.geo import chord_for_km, haversine_rad_km, km_for_chord, unit_vectors_rad
 from symbiose.taxonomy import SubstitutionRule, Taxonomy
 
-EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 _NAIVE_BLOCK = 2_000_000  # pair distances computed at once by the naive matcher
 _TIE_KM = 1e-9  # distances this close count as a tie when keeping the nearest partners
 
@@ -179,7 +179,7 @@ def _side(
 ) -> _Side:
     lat = np.radians(np.array([c[0] for c in coords], dtype=float).reshape(-1))
     lon = np.radians(np.array([c[1] for c in coords], dtype=float).reshape(-1))
-    xyz = np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat))).reshape(-1, 3)
+    xyz = unit_vectors_rad(lat, lon)
     codes = np.array([f.resource for f in flows], dtype=object)
     by_code: dict[str, list[int]] = {}
     for i, f in enumerate(flows):
@@ -238,18 +238,6 @@ def _usable(diagnostic: Diagnostic, taxonomy: Taxonomy) -> tuple[_Side, _Side, l
     out = _side(*sides[Direction.OUT], company_index, taxonomy)
     inp = _side(*sides[Direction.IN], company_index, taxonomy)
     return out, inp, issues
-
-
-def chord_for_km(distance_km: float) -> float:
-    """Straight-line distance between two unit vectors that are ``distance_km`` apart on Earth."""
-    angle = min(distance_km / EARTH_RADIUS_KM, math.pi)
-    return 2.0 * math.sin(angle / 2.0)
-
-
-def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    """Great-circle distances (km) between points given in radians (broadcasts)."""
-    a = np.sin((lat2 - lat1) / 2.0) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2.0) ** 2
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 # --------------------------------------------------------------------------
@@ -320,7 +308,7 @@ class _Run:
 
     def check(self, key: tuple[str, str], si: np.ndarray, di: np.ndarray) -> _Pairs:
         """The compatible pairs among ``si × di`` (same pair of codes), with their links."""
-        dist = haversine_km(self.sup.lat[si], self.sup.lon[si], self.dem.lat[di], self.dem.lon[di])
+        dist = haversine_rad_km(self.sup.lat[si], self.sup.lon[si], self.dem.lat[di], self.dem.lon[di])
         chosen = _choose(self.sup, self.dem, self.reach[key], si, di, dist)
         ok = chosen >= 0
         out = _Pairs.empty()
@@ -368,7 +356,7 @@ def _within_reach_all(run: _Run) -> _Pairs:
     step = max(1, _NAIVE_BLOCK // max(1, len(dem.flows)))
     for start in range(0, len(sup.flows), step):
         rows = np.arange(start, min(start + step, len(sup.flows)))
-        dist = haversine_km(sup.lat[rows, None], sup.lon[rows, None], dem.lat[None, :], dem.lon[None, :])
+        dist = haversine_rad_km(sup.lat[rows, None], sup.lon[rows, None], dem.lat[None, :], dem.lon[None, :])
         r, c = np.nonzero(dist <= radius[sc[rows][:, None], dc[None, :]])
         si_parts.append(rows[r])
         di_parts.append(c.astype(np.int64))
@@ -472,7 +460,7 @@ def _knn_group(
         thr = _nearest_threshold(local, f_dist, len(pending), k)
         n_valid = valid.sum(axis=1)
         farthest = np.where(n_valid > 0, dd[np.arange(len(pending)), np.maximum(n_valid - 1, 0)], 0.0)
-        farthest_km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(farthest / 2.0, 0.0, 1.0))
+        farthest_km = km_for_chord(farthest)
         done = (n_valid < want) | (want >= len(o_ix)) | (farthest_km > thr + 1e-6)
         keep = done[local] & (f_dist <= thr[local] + _TIE_KM)
         out.add(f_si[keep], f_di[keep], f_dist[keep], f_link[keep])

@@ -46,6 +46,7 @@ _BETA2 = 1.0  # F-beta of text coverage and label coverage (beta = 1: both count
 _FUZZ_SHARE = 0.1  # share of rapidfuzz's string similarity in a label's score
 _STRING_SCORER = fuzz.token_set_ratio
 _QUALIFIER_SHARE = 0.25  # weight of a state/container word, relative to the median word
+_CLAUSE_SHARE = 0.4  # weight of a word of a purpose or origin clause ("... pour serres", "... from X")
 _UNKNOWN_SHARE = 0.5  # weight of a word the taxonomy does not know, relative to the median word
 _TYPO_SIM = {1: 0.9, 2: 0.8}  # similarity of a word corrected by 1 or 2 edits
 _PREFIX_SIM = 0.85  # similarity of a truncated word ("electr") to the words it starts
@@ -77,6 +78,7 @@ class Normalised:
     """A text reduced to matching words, with the numbers it carried."""
 
     tokens: tuple[str, ...]
+    head: int | None = None  # tokens before a purpose/origin clause ("for", "pour", "from", ...); None: no clause
     temperature_c: float | None = None
     concentration_pct: float | None = None
     ewc: str | None = None
@@ -108,6 +110,7 @@ class Vocabulary:
     """The classifier's word lists and number patterns (``vocabulary.yaml``)."""
 
     stop_words: frozenset[str]
+    clause_words: frozenset[str]
     negations: frozenset[str]
     qualifiers: frozenset[str]
     vague: frozenset[str]
@@ -135,6 +138,7 @@ class Vocabulary:
         sat = raw.get("steam_saturation") or {}
         base = cls(
             stop_words=words("stop_words"),
+            clause_words=words("clause_words"),
             negations=words("negations"),
             qualifiers=words("qualifiers"),
             vague=words("vague"),
@@ -297,12 +301,24 @@ class _Normaliser:
 
     def words(self, folded: str) -> list[str]:
         """Folded text without numbers → matching words (plurals, abbreviations, phrases)."""
+        return self.words_and_head(folded)[0]
+
+    def words_and_head(self, folded: str) -> tuple[list[str], int | None]:
+        """The matching words and how many come before a purpose/origin clause (None: no clause).
+
+        A clause opens at the first clause word ("pour", "for", "from", ...)
+        that follows at least one word: what comes after it says what the
+        resource is for or where it comes from, not what it is."""
         v = self.vocab
         out: list[str] = []
+        flags: list[bool] = []
+        in_clause = False
         negation = ""
         for raw in _NON_WORD.split(anyascii(folded).lower()):
             if not raw or _DIGITS.match(raw):
                 continue
+            if raw in v.clause_words and out:
+                in_clause = True
             if raw in v.negations:
                 negation = raw
                 continue
@@ -322,33 +338,40 @@ class _Normaliser:
                 words[0] = negation + words[0]
                 negation = ""
             out.extend(words)
+            flags.extend([in_clause] * len(words))
         if self.max_phrase:
-            out = self._phrases(out)
-        return out
+            out, flags = self._phrases(out, flags)
+        head = flags.index(True) if True in flags else None
+        return out, (head if head else None)
 
-    def _phrases(self, words: list[str]) -> list[str]:
+    def _phrases(self, words: list[str], flags: list[bool]) -> tuple[list[str], list[bool]]:
         phrases = self.vocab.phrases
         out: list[str] = []
+        out_flags: list[bool] = []
         i = 0
         while i < len(words):
             for n in range(min(self.max_phrase, len(words) - i), 1, -1):
                 key = tuple(words[i : i + n])
                 if key in phrases:
                     out.extend(phrases[key])
+                    out_flags.extend([flags[i]] * len(phrases[key]))
                     i += n
                     break
             else:
                 out.append(words[i])
+                out_flags.append(flags[i])
                 i += 1
-        return out
+        return out, out_flags
 
     def __call__(self, text: str) -> Normalised:
         folded = _fold(text)
         for pattern, replacement in self.vocab.rewrites:
             folded = pattern.sub(replacement, folded)
         folded, found = self.signals(folded)
+        tokens, head = self.words_and_head(folded)
         return Normalised(
-            tokens=tuple(self.words(folded)),
+            tokens=tuple(tokens),
+            head=head,
             temperature_c=found.get("temperature"),
             concentration_pct=found.get("concentration"),
             ewc=found.get("ewc"),

@@ -14,7 +14,6 @@ coordinates from GeoNames postal codes (CC BY 4.0).
 from __future__ import annotations
 
 import csv
-import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,9 +23,10 @@ import numpy as np
 from anyascii import anyascii
 from rapidfuzz import fuzz, process
 
+from symbiose.geo import chord_for_km, unit_vectors
+
 POSTCODES_PATH = Path(__file__).parent / "taxonomy" / "data" / "postcodes.csv"
 
-EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 _CEDEX = re.compile(r"\bcedex(\s+\d+)?\b")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -86,11 +86,6 @@ def normalise_postcode(value: object) -> str:
             f"invalid postcode {raw!r}; expected a 5-digit French postcode such as '13270'"
         )
     return s.zfill(5)
-
-
-def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
 
 
 class Gazetteer:
@@ -210,10 +205,9 @@ class Gazetteer:
             lat_col, lon_col = self._cols[3], self._cols[4]
             lats = np.array([r[lat_col] for r in self._rows], dtype=float)
             lons = np.array([r[lon_col] for r in self._rows], dtype=float)
-            self._tree = cKDTree(_unit_vectors(lats, lons))
-        chord = 2.0 * math.sin(min(max_km / EARTH_RADIUS_KM, math.pi) / 2.0)
-        dist, idx = self._tree.query(_unit_vectors(np.array([lat]), np.array([lon]))[0])
-        if not np.isfinite(dist) or dist > chord:
+            self._tree = cKDTree(unit_vectors(lats, lons))
+        dist, idx = self._tree.query(unit_vectors(lat, lon)[0])
+        if not np.isfinite(dist) or dist > chord_for_km(max_km):
             return None
         return self._place(int(idx))
 

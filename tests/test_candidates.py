@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import random
 
-import numpy as np
 import pytest
 
-from symbiose.candidates import (
-    chord_for_km,
-    generate_candidates,
-    haversine_km,
-    links_between,
-    naive_candidates,
-)
+from symbiose.candidates import generate_candidates, links_between, naive_candidates
 from symbiose.domain import ALL_MONTHS, UNKNOWN_RESOURCE, Company, Diagnostic, Direction, Flow, months_mask
 from tests.conftest import company, diagnostic, flow
 
@@ -162,14 +154,6 @@ def test_links_prefer_taxonomy_match_then_most_specific_rule(small_taxonomy):
     assert [link.rule_id for link in links] == ["same", "R-hcl"]
     assert links[0].concentration_tolerance_pct == 2.0  # conditions of the covering rule
     assert links_between("paper", "wood", small_taxonomy) == []
-
-
-def test_chord_matches_haversine():
-    lat1, lon1 = np.radians(43.0), np.radians(5.0)
-    for km in (0.5, 10.0, 250.0):
-        lat2 = lat1 + km / 6371.0088
-        assert haversine_km(lat1, lon1, lat2, lon1) == pytest.approx(km, rel=1e-9)
-        assert chord_for_km(km) == pytest.approx(2 * math.sin(km / 6371.0088 / 2), rel=1e-12)
 
 
 CODES = [("paper", "t"), ("wood", "t"), ("wood.pallet", "unit"), ("wood.pallet.euro", "unit"),

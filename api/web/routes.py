@@ -28,6 +28,7 @@ from api.deps import UowDep, actor, get_redactor, get_territory_row
 from api.problems import ProblemException, SafeJSONResponse
 from symbiose.domain import FollowUpStatus, SynergyType
 from symbiose.explain import format as fr
+from symbiose.explain.issues import issue_fr
 from symbiose.privacy import Redactor
 from symbiose.report.data import DIRECTION_FR, PERIOD_FR, STATUS_FR, TYPE_FR, family, resource_label
 from symbiose.services import pages
@@ -133,6 +134,7 @@ def environment() -> Environment:
         "family_code": lambda code: family(code)[0],
         "direction_fr": lambda d: DIRECTION_FR.get(str(d), str(d)),
         "period_fr": lambda p: PERIOD_FR.get(str(p), str(p)),
+        "issue_fr": issue_fr,
     })
     env.globals.update(
         status_labels=STATUS_FR, type_labels=TYPE_FR, status_actions=STATUS_ACTIONS_FR,
