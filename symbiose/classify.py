@@ -46,7 +46,7 @@ _BETA2 = 1.0  # F-beta of text coverage and label coverage (beta = 1: both count
 _FUZZ_SHARE = 0.1  # share of rapidfuzz's string similarity in a label's score
 _STRING_SCORER = fuzz.token_set_ratio
 _QUALIFIER_SHARE = 0.25  # weight of a state/container word, relative to the median word
-_CLAUSE_SHARE = 0.4  # weight of a word of a purpose or origin clause ("... pour serres", "... from X")
+_CLAUSE_SHARE = 0.25  # weight of a word of a purpose or origin clause ("... pour serres", "... from X")
 _UNKNOWN_SHARE = 0.5  # weight of a word the taxonomy does not know, relative to the median word
 _TYPO_SIM = {1: 0.9, 2: 0.8}  # similarity of a word corrected by 1 or 2 edits
 _PREFIX_SIM = 0.85  # similarity of a truncated word ("electr") to the words it starts
@@ -585,7 +585,7 @@ class Classifier:
         """Every candidate code with its raw match score, best first (for diagnosis)."""
         norm = self._normalise(str(text or ""))
         ctx = self._context_of(norm, ewc, naf, temperature_c, concentration_pct)
-        return self._score(self._words(norm, ctx), ctx)
+        return self._score(*self._words(norm, ctx), ctx)
 
     # -- internals ---------------------------------------------------------
 
@@ -618,21 +618,22 @@ class Classifier:
             return exact, self.label(exact), 1.0, ()
         norm = self._normalise(text)
         ctx = self._context_of(norm, ewc, naf, temperature_c, concentration_pct)
-        tokens = self._words(norm, ctx)
-        key = (tokens, ctx)
+        tokens, head = self._words(norm, ctx)
+        key = (tokens, head, ctx)
         hit = self._norm_cache.get(key)
         if hit is None:
-            hit = self._decide(self._score(tokens, ctx))
+            hit = self._decide(self._score(tokens, head, ctx))
             self._remember(self._norm_cache, key, hit)
         return hit
 
-    def _words(self, norm: Normalised, ctx: _Context) -> tuple[str, ...]:
-        """The text's words, or the EWC entry's label when the text says nothing itself."""
+    def _words(self, norm: Normalised, ctx: _Context) -> tuple[tuple[str, ...], int | None]:
+        """The text's words and head length, or the EWC entry's label's when the text says nothing itself."""
         if ctx.ewc and all(t in self.vocabulary.vague for t in norm.tokens):
             label = self.taxonomy.ewc_labels.get(ctx.ewc)
             if label:
-                return self._normalise(label[0]).tokens
-        return norm.tokens
+                own = self._normalise(label[0])
+                return own.tokens, own.head
+        return norm.tokens, norm.head
 
     def _decide(self, ranked: list[tuple[str, float]]) -> _Result:
         """Scores → calibrated confidences, ``unknown`` below the threshold."""
@@ -649,21 +650,25 @@ class Classifier:
             return UNKNOWN_RESOURCE, UNKNOWN_LABEL, confs[0][1], tuple(confs[:3])
         return confs[0][0], self.label(confs[0][0]), confs[0][1], tuple(confs[1:4])
 
-    def _query(self, tokens: tuple[str, ...]) -> list[tuple[float, dict[str, float]]]:
-        """Each content word of the text, as (weight, index words it may stand for)."""
+    def _query(self, tokens: tuple[str, ...], head: int | None = None) -> list[tuple[float, dict[str, float]]]:
+        """Each content word of the text, as (weight, index words it may stand for).
+
+        Words from position ``head`` on (a purpose or origin clause) weigh
+        ``_CLAUSE_SHARE`` of what they would weigh in the head."""
         index, v = self._index, self.vocabulary
-        merged: list[str] = []
+        merged: list[tuple[str, float]] = []
         i = 0
         while i < len(tokens):  # two words the index knows glued ("big bag" -> "bigbag")
+            share = _CLAUSE_SHARE if head is not None and i >= head else 1.0
             if i + 1 < len(tokens) and tokens[i] + tokens[i + 1] in index.vocab_set:
-                merged.append(tokens[i] + tokens[i + 1])
+                merged.append((tokens[i] + tokens[i + 1], share))
                 i += 2
             else:
-                merged.append(tokens[i])
+                merged.append((tokens[i], share))
                 i += 1
         query: list[tuple[float, dict[str, float]]] = []
         seen: set[str] = set()
-        for word in merged:
+        for word, share in merged:
             if word in seen:
                 continue
             seen.add(word)
@@ -674,7 +679,7 @@ class Classifier:
                     for part in parts:
                         if part not in seen:
                             seen.add(part)
-                            query.append((index.idf[part], {part: 1.0}))
+                            query.append((share * index.idf[part], {part: 1.0}))
                     continue
                 if word.startswith("dim"):
                     continue
@@ -684,10 +689,10 @@ class Classifier:
                 weight = _UNKNOWN_SHARE * index.median_idf
             if word in v.qualifiers or word in v.vague:
                 weight = min(weight, _QUALIFIER_SHARE * index.median_idf)
-            query.append((weight, matches))
+            query.append((share * weight, matches))
         return query
 
-    def _text_scores(self, tokens: tuple[str, ...]) -> dict[str, float]:
+    def _text_scores(self, tokens: tuple[str, ...], head: int | None = None) -> dict[str, float]:
         """Match score of every code sharing a word with the text.
 
         The words of the text explained by any label of the code or of its
@@ -698,7 +703,7 @@ class Classifier:
         if not tokens or all(t in self.vocabulary.vague for t in tokens):
             return {}
         index = self._index
-        query = self._query(tokens)
+        query = self._query(tokens, head)
         total = sum(w for w, _ in query) or 1.0
         docs_by_code: dict[str, list[_Doc]] = defaultdict(list)
         for _, matches in query:
@@ -775,9 +780,9 @@ class Classifier:
                     boost += _BOOST_RANGE  # half-open bands: 60 °C is "60-90", not "< 60"
         return boost
 
-    def _score(self, tokens: tuple[str, ...], ctx: _Context) -> list[tuple[str, float]]:
+    def _score(self, tokens: tuple[str, ...], head: int | None, ctx: _Context) -> list[tuple[str, float]]:
         """Candidate codes with text score plus context boost, best first."""
-        text = self._text_scores(tokens)
+        text = self._text_scores(tokens, head)
         if ctx.ewc:
             for code in self.taxonomy.codes_for_ewc(ctx.ewc):
                 text.setdefault(code, 0.0)

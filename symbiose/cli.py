@@ -86,7 +86,7 @@ def _reject(errors) -> None:
 
 def _check_file(path: Path) -> None:
     if not path.is_file():
-        err.print(f"file not found: {path}", markup=False)
+        err.print(f"fichier introuvable : {path}", markup=False)
         raise typer.Exit(2)
 
 
@@ -191,7 +191,7 @@ def match_cmd(
     from symbiose.services.runs import InputRejected, match_file, run_match
 
     if (file is None) == (territory is None):
-        err.print("give either a FILE or --territory CODE")
+        err.print("indiquez soit un FICHIER, soit --territory CODE")
         raise typer.Exit(2)
     with progress_bar("Appariement") as progress:
         if file is not None:
@@ -207,10 +207,10 @@ def match_cmd(
                 with _uow(db) as uow:
                     run_id, result = run_match(uow, territory, actor="cli", progress=progress)
             except TerritoryNotFound:
-                err.print(f"unknown territory {territory!r}", markup=False)
+                err.print(f"territoire inconnu : {territory!r} (voir symbiose territory list)", markup=False)
                 raise typer.Exit(2) from None
             if result is None:
-                err.print(f"run {run_id} failed", markup=False)
+                err.print(f"l'appariement n° {run_id} a échoué (voir le message ci-dessus)", markup=False)
                 raise typer.Exit(1)
     doc = result_to_dict(result)
     if top is not None:
@@ -236,14 +236,20 @@ def print_summary(doc: dict, top: int = 15) -> None:
         f"[green]{s['synergies']} synergies retenues[/] — {fr.euros(s['savings_eur'])}/an économisés, "
         f"{fr.smart_number(s['tonnes_diverted'])} t détournées, {fr.tco2(s['co2_avoided_t'])} évitées par an.",
         highlight=False,
+        soft_wrap=True,  # numbers carry narrow no-break spaces: never break inside one
     )
+    kinds = {"substitution": "subst.", "mutualisation": "mutual."}
     table = Table(show_lines=False)
-    for col in ("rang", "type", "ressource", "quantité", "km", "€/an", "tCO₂e/an", "score"):
-        table.add_column(col, justify="right" if col not in ("type", "ressource") else "left")
+    table.add_column("rang", justify="right", no_wrap=True)
+    table.add_column("type", no_wrap=True)
+    table.add_column("ressource", overflow="ellipsis", no_wrap=True, max_width=28)
+    for col in ("quantité/an", "km", "€/an", "tCO₂e/an", "score"):
+        table.add_column(col, justify="right", no_wrap=True)
     for syn in doc["synergies"][:top]:
-        table.add_row(str(syn["rank"]), syn["type"], syn["resource"], f"{fr.smart_number(syn['quantity'])} {syn['unit']}",
-                      fr.smart_number(syn["distance_km"]), fr.number(syn["savings_eur"]), fr.smart_number(syn["co2_avoided_t"]),
-                      f"{syn['score']:.2f}")
+        unit = syn["unit"].removesuffix("/year")
+        table.add_row(str(syn["rank"]), kinds.get(syn["type"], syn["type"]), syn["resource"],
+                      f"{fr.smart_number(syn['quantity'])} {unit}", fr.smart_number(syn["distance_km"]),
+                      fr.number(syn["savings_eur"]), fr.smart_number(syn["co2_avoided_t"]), fr.number(syn["score"], 2))
     out.print(table)
 
 
@@ -281,11 +287,17 @@ def apikey_create(
     from symbiose.services import create_api_key
 
     if role not in ("admin", "animator", "portal"):
-        err.print(f"invalid role {role!r}; expected admin, animator or portal", markup=False)
+        err.print(f"rôle invalide : {role!r} ; attendu admin, animator ou portal", markup=False)
         raise typer.Exit(2)
+    from symbiose.services.territories import TerritoryNotFound
+
     try:
         with _uow(db) as uow:
             key = create_api_key(uow, territory, role, label)
+    except TerritoryNotFound:
+        err.print(f"territoire inconnu : {territory!r} — importez d'abord un diagnostic (symbiose import … --territory {territory}) "
+                  "ou créez le territoire avec une clé admin", markup=False)
+        raise typer.Exit(2) from None
     except ValueError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from None
@@ -325,10 +337,10 @@ def report_cmd(
     from symbiose.services.territories import TerritoryNotFound
 
     if sum((file is not None, territory is not None, all_territories)) != 1:
-        err.print("give exactly one of FILE, --territory CODE or --all", markup=False)
+        err.print("indiquez exactement un de : FICHIER, --territory CODE ou --all", markup=False)
         raise typer.Exit(2)
     if out_dir is None:
-        err.print("missing option --out DIR", markup=False)
+        err.print("option --out DOSSIER manquante", markup=False)
         raise typer.Exit(2)
     if file is not None:
         _check_file(file)
@@ -342,7 +354,7 @@ def report_cmd(
             with _uow(db) as uow:
                 paths = reports.write_report_set(uow, territory, out_dir)
         except TerritoryNotFound:
-            err.print(f"unknown territory {territory!r}", markup=False)
+            err.print(f"territoire inconnu : {territory!r} (voir symbiose territory list)", markup=False)
             raise typer.Exit(2) from None
         except reports.NoFinishedRun:
             err.print(f"le territoire {territory!r} n'a pas encore d'analyse terminée : "
@@ -376,7 +388,7 @@ def demo(
     from symbiose.services.reports import write_report_set
 
     if not DEMO_FILE.is_file():
-        err.print(f"demo data not found at {DEMO_FILE}", markup=False)
+        err.print(f"données de démonstration introuvables : {DEMO_FILE}", markup=False)
         raise typer.Exit(2)
     with _uow(db) as uow, progress_bar("Import") as progress:
         report = import_diagnostic(uow, DEMO_FILE, territory=DEMO_TERRITORY, actor="demo", progress=progress)
@@ -393,7 +405,7 @@ def demo(
     with _uow(db) as uow, progress_bar("Appariement") as progress:
         run_id, result = run_match(uow, DEMO_TERRITORY, actor="demo", progress=progress)
     if result is None:
-        err.print(f"run {run_id} failed")
+        err.print(f"l'appariement n° {run_id} a échoué (voir le message ci-dessus)")
         raise typer.Exit(1)
     with _uow(db) as uow:
         paths = write_report_set(uow, DEMO_TERRITORY, out_dir)

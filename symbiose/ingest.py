@@ -34,6 +34,7 @@ from symbiose.units import UnitError, normalise_period, normalise_unit, to_yearl
 
 Progress = Callable[[int, int], None]
 MAX_ROWS = 2_000_000
+MAX_QUANTITY = 1e9  # per row and period: beyond any real site, a typo or a unit slip
 
 # canonical column -> accepted header spellings (matched with text.header_key)
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -145,6 +146,8 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
 
 
 def _decode(data: bytes) -> tuple[str, Issue | None]:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export
+        return data.decode("utf-16"), Issue(None, None, None, "the file is UTF-16; read as such (UTF-8 is expected)")
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError:
@@ -333,7 +336,11 @@ def read_diagnostic(
                 aliases = ", ".join(COLUMNS[col][1:])
                 b.errors.append(Issue(1, col, None, f"expected a column {col} (or {aliases})"))
         if not (("lat" in index and "lon" in index) or "postcode" in index):
-            b.errors.append(Issue(1, "postcode", None, "expected location columns: lat and lon, or postcode (code_postal)"))
+            lone = "lon" if "lat" in index else "lat" if "lon" in index else None
+            if lone:
+                b.errors.append(Issue(1, lone, None, f"expected a column {lone} beside {'lat' if lone == 'lon' else 'lon'} (or a postcode column)"))
+            else:
+                b.errors.append(Issue(1, "postcode", None, "expected location columns: lat and lon, or postcode (code_postal)"))
         for name in ignored:
             b.warnings.append(Issue(1, name, name, "unknown column kept as an attribute, not used"))
         if not b.errors:
@@ -342,6 +349,8 @@ def read_diagnostic(
                 b.errors.append(Issue(None, None, str(len(body)), f"expected at most {MAX_ROWS} rows"))
             else:
                 rows_seen = _read_rows(b, body, index, table[0], ignored, progress)
+    if not b.errors and table and rows_seen == 0:
+        b.warnings.append(Issue(None, None, None, "the file has a header but no flow rows: nothing to import"))
     if b.errors:
         b.errors.sort(key=lambda i: (i.row or 0, i.column or ""))
     diagnostic = Diagnostic(
@@ -428,7 +437,7 @@ def _read_row(
     if not text:
         errors.append(Issue(None, "resource", "", "expected a taxonomy code or a description of the resource"))
     q_text = get("quantity")
-    quantity = _collect(errors, lambda: parse_number(q_text, "quantity", minimum=0)) if q_text else None
+    quantity = _collect(errors, lambda: parse_number(q_text, "quantity", minimum=0, maximum=MAX_QUANTITY)) if q_text else None
     if not q_text:
         errors.append(Issue(None, "quantity", "", "expected a number ≥ 0"))
     unit_text = get("unit")
@@ -580,7 +589,7 @@ def _alternative_for_unit(tax: Taxonomy, alternatives, quantity: float, unit: st
     """The best alternative classification whose canonical unit accepts ``unit``
     (a weak alternative is enough: the unit itself is strong evidence)."""
     for alt, conf in alternatives:
-        if alt in tax.resources and conf >= 0.05:
+        if alt in tax.resources and conf >= 0.15:
             try:
                 return alt, conf, to_yearly(quantity, unit, period, tax.resources[alt])
             except UnitError:

@@ -1,22 +1,16 @@
 """One matching run: candidates → valuation → pooling values → optimiser →
 ranked, explained synergies.
 
-Ranking: synergies of the plan (substitutions the optimiser retained and the
-mutualisations of :mod:`symbiose.pooling`, when that module is present) come
-first, then worthwhile candidates left out of the plan (``in_plan=False``,
-with the French ``reason``; valued as if done alone). At most
-``alternatives`` left-out candidates are kept per output flow, the best ones.
-Within each group the order is by *expected* net benefit ``b``: the net
-yearly benefit times the classification confidence of the synergy's flows
-(the lowest one), so an exchange resting on an uncertain reading of free
-text ranks below an equally valuable, certain one.
-
-Score, in [0, 1]: ``B`` the largest ``b`` of the run; a plan synergy scores
-``0.5 + 0.5·ln(1+b)/ln(1+B)``, a left-out one ``0.5·ln(1+b)/ln(1+B)`` (0 when
-``b ≤ 0``). The log scale keeps a 500 € exchange visible beside a
-500 000 € one; the score falls with the rank.
-Ids ``S-0001``... follow the rank; ties are broken by type, resource and
-participants, so a run is deterministic.
+The synergies are those of the plan (substitutions the optimiser retained
+for the largest net € benefit, and the mutualisations of
+:mod:`symbiose.pooling`, when that module is present), then worthwhile
+candidates left out of the plan (``in_plan=False``, with the French
+``reason``; valued as if done alone). At most ``alternatives`` left-out
+candidates are kept per output flow, the best ones. They are ranked by
+:func:`symbiose.ranking.rank_synergies`: plan first, then by a
+multi-criteria score (benefit, CO2, classification confidence, how direct the
+link is, the companies' own figures, checked quality, distance against the
+resource's radius, share of the flow settled).
 """
 
 from __future__ import annotations
@@ -30,7 +24,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from symbiose.candidates import generate_candidates
+from symbiose.candidates import generate_candidates, links_between
 from symbiose.domain import (
     Candidate,
     Company,
@@ -47,6 +41,7 @@ from symbiose.domain import (
 )
 from symbiose.explain import substitution as explain
 from symbiose.optimise import build_model, solve
+from symbiose.ranking import rank_synergies
 from symbiose.taxonomy import Taxonomy, get_taxonomy
 from symbiose.valuation import Valuation, Valuer, value_candidates
 
@@ -84,6 +79,15 @@ class _Builder:
         self.companies = diagnostic.companies_by_id
         self.names = {c.id: c.name or c.id for c in diagnostic.companies}
         self.valuer = Valuer(taxonomy)
+        self._radius: dict[tuple[str, str, str], float] = {}
+
+    def radius_km(self, c: Candidate) -> float:
+        """Largest distance of the link the candidate uses (its economic radius)."""
+        key = (c.supply_resource, c.demand_resource, c.rule_id)
+        if key not in self._radius:
+            links = links_between(c.supply_resource, c.demand_resource, self.tax)
+            self._radius[key] = next((lk.max_distance_km for lk in links if lk.rule_id == c.rule_id), 0.0)
+        return self._radius[key]
 
     def valuation(self, c: Candidate) -> Valuation:
         return self.valuer.value(c, self.flows[c.supply_flow_id], self.flows[c.demand_flow_id])
@@ -110,6 +114,7 @@ class _Builder:
             "demand_unit": self.flows[c.demand_flow_id].unit,
             "max_quantity": c.max_quantity,
             "month_overlap": c.month_overlap,
+            "max_distance_km": self.radius_km(c),
             "value_eur_per_unit": v.value_eur_per_unit,
             "avoided_disposal_eur_per_unit": v.avoided_disposal_eur,
             "avoided_purchase_eur_per_unit": v.avoided_purchase_eur,
@@ -212,37 +217,6 @@ def _left_out(
     return out
 
 
-def _confidence(s: Synergy, confidence: Mapping[str, float]) -> float:
-    """How sure the classification of the synergy's flows is: the lowest of them (1 if none known)."""
-    known = [confidence[p.flow_id] for p in s.suppliers + s.receivers if p.flow_id in confidence]
-    return min(known, default=1.0)
-
-
-def rank_synergies(synergies: Iterable[Synergy], confidence: Mapping[str, float] | None = None) -> tuple[Synergy, ...]:
-    """Plan first, then left-out; by expected net benefit; with rank, score and ``S-0001``-style ids.
-
-    The expected net benefit is the net benefit times the classification
-    confidence of the synergy's flows (``confidence``: flow id → [0, 1]).
-    """
-    confidence = confidence or {}
-    items = [(s, s.savings_eur * _confidence(s, confidence)) for s in synergies]
-
-    def key(item: tuple[Synergy, float]) -> tuple[Any, ...]:
-        s, expected = item
-        flows = tuple(p.flow_id or "" for p in s.suppliers + s.receivers)
-        return (not s.in_plan, -round(expected, 6), str(s.type), s.resource, s.key, flows)
-
-    items.sort(key=key)
-    best = max((e for _, e in items), default=0.0)
-    scale = math.log1p(best) if best > 0 else 0.0
-    out = []
-    for i, (s, expected) in enumerate(items, start=1):
-        rel = math.log1p(max(expected, 0.0)) / scale if scale > 0 else 0.0
-        score = 0.5 * rel + (0.5 if s.in_plan else 0.0)
-        out.append(replace(s, id=f"S-{i:04d}", rank=i, score=round(min(1.0, max(0.0, score)), 4)))
-    return tuple(out)
-
-
 def match(
     diagnostic: Diagnostic,
     taxonomy: Taxonomy | None = None,
@@ -305,7 +279,7 @@ def match(
         synergies.extend(pooled)
     done()
     synergies.extend(_left_out(b, valued, solution, supplies, demands, outside, alternatives))
-    ranked = rank_synergies(synergies, {f.id: f.confidence for f in diagnostic.flows})
+    ranked = rank_synergies(synergies, b.flows, tax)
     done()
     when = (now or datetime.now(UTC)).astimezone(UTC)
     return MatchResult(

@@ -10,62 +10,80 @@ For candidates ``c`` (from supply ``s`` to demand ``d``)::
 
 ``z_s`` is the part of an output sent to pooled collection instead, worth
 ``outside_s`` per unit (mutualisation). Only candidates with a positive value
-per unit enter. The model is built in fixed phases (components → variables →
-constraints → objective) and split into the connected components of the
-candidate graph: a component without fixed costs is a linear programme
-(GLOP), one with fixed costs a mixed-integer programme (SCIP), both through
-``pywraplp``. Values are read only after an OPTIMAL or FEASIBLE status.
+per unit enter. The model is built in fixed phases (arrays → components →
+variables and constraints → objective) and split into the connected
+components of the candidate graph: a component without fixed costs is a
+linear programme (GLOP), one with fixed costs a mixed-integer programme
+(SCIP). Each component is filled in bulk from numpy arrays and one sparse
+constraint matrix (OR-Tools ``model_builder``), as PyPSA builds its models
+from tables. Variables are laid out ``x`` (one per candidate, in id order),
+then ``y``, then ``z``; rows ``supply``, ``demand``, then ``link``. Names
+(``x[<candidate id>]``, ``supply[<flow id>]``...) are written when the LP
+text is asked for. Values are read only after an OPTIMAL or FEASIBLE status.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
-import networkx as nx
-from ortools.linear_solver import pywraplp
+import numpy as np
+import scipy.sparse as sp
+from ortools.linear_solver.python import model_builder as mb
+from scipy.sparse.csgraph import connected_components
 
 from symbiose.domain import Allocation, Candidate, Solution
 
-_STATUS = {
-    pywraplp.Solver.OPTIMAL: "OPTIMAL",
-    pywraplp.Solver.FEASIBLE: "FEASIBLE",
-    pywraplp.Solver.INFEASIBLE: "INFEASIBLE",
-    pywraplp.Solver.UNBOUNDED: "UNBOUNDED",
-    pywraplp.Solver.ABNORMAL: "ABNORMAL",
-    pywraplp.Solver.MODEL_INVALID: "MODEL_INVALID",
-    pywraplp.Solver.NOT_SOLVED: "NOT_SOLVED",
-}
+_SOLVED = ("OPTIMAL", "FEASIBLE")
 _TOL = 1e-7  # relative amount below which a flow is read as zero
 MIP_RELATIVE_GAP = 1e-4  # SCIP stops when its plan is within this share of the best bound
 
 
 @dataclass
 class Component:
-    """One connected component of the candidate graph and its solver model."""
+    """One connected component of the candidate graph and its solver model.
+
+    ``candidates`` are in id order, ``x`` variable ``i`` carrying candidate
+    ``i``; ``fixed`` lists the candidates with a link to open (variable
+    ``len(candidates) + k`` is the ``y`` of ``fixed[k]``); ``outside`` the
+    supply flow ids with a ``z`` variable, after the ``y``.
+    """
 
     index: int
     kind: str  # "LP" or "MILP"
-    solver: pywraplp.Solver
+    model: mb.Model
     candidates: list[Candidate]
-    x: dict[str, pywraplp.Variable] = field(default_factory=dict)
-    y: dict[str, pywraplp.Variable] = field(default_factory=dict)
-    z: dict[str, pywraplp.Variable] = field(default_factory=dict)
+    fixed: np.ndarray  # positions in ``candidates`` of the links with a fixed cost
+    supplies: list[str]  # supply rows, in order
+    demands: list[str]  # demand rows, in order
+    outside: list[str]  # supply flow ids with a z variable, in order
+    objective: np.ndarray  # objective coefficients, per variable
+    upper: np.ndarray  # variable upper bounds
     status: str = "NOT_SOLVED"
     objective_eur: float = 0.0
     best_bound_eur: float = 0.0
     seconds: float = 0.0
+    values: np.ndarray | None = None  # variable values once solved
 
     def upper_bound(self) -> float:
         """A bound no plan of this component can beat (used when it was not solved)."""
-        return sum(c.value_eur_per_unit * c.max_quantity for c in self.candidates) + sum(
-            v.ub() * self.solver.Objective().GetCoefficient(v) for v in self.z.values()
-        )
+        positive = self.objective > 0
+        return float(self.objective[positive] @ self.upper[positive])
 
     def lp_text(self) -> str:
         """The model in LP format, with its named variables and constraints."""
-        return self.solver.ExportModelAsLpFormat(False)
+        helper = self.model.helper
+        names = [f"x[{c.id}]" for c in self.candidates]
+        names += [f"y[{self.candidates[i].id}]" for i in self.fixed]
+        names += [f"z[{s}]" for s in self.outside]
+        for i, name in enumerate(names):
+            helper.set_var_name(i, name)
+        rows = [f"supply[{s}]" for s in self.supplies] + [f"demand[{d}]" for d in self.demands]
+        rows += [f"link[{self.candidates[i].id}]" for i in self.fixed]
+        for i, name in enumerate(rows):
+            helper.set_constraint_name(i, name)
+        return self.model.export_to_lp_string(obfuscate=False)
 
 
 @dataclass
@@ -80,77 +98,129 @@ class MatchingModel:
         return sum(1 for c in self.components if c.kind == "MILP")
 
 
-def _components(candidates: list[Candidate]) -> list[list[Candidate]]:
-    """Candidates grouped by connected component of the supply–demand graph, in a stable order."""
-    node: dict[tuple[str, str], int] = {}
-    ends = [
-        (node.setdefault(("s", c.supply_flow_id), len(node)), node.setdefault(("d", c.demand_flow_id), len(node)))
-        for c in candidates
-    ]
-    graph = nx.Graph()
-    graph.add_edges_from(ends)
-    comp_of: dict[int, int] = {}
-    for i, nodes in enumerate(nx.connected_components(graph)):
-        comp_of.update(dict.fromkeys(nodes, i))
-    groups: dict[int, list[Candidate]] = {}
-    for c, (s, _) in zip(candidates, ends, strict=True):
-        groups.setdefault(comp_of[s], []).append(c)
-    ordered = [sorted(g, key=lambda c: c.id) for g in groups.values()]
-    ordered.sort(key=lambda g: g[0].id)
-    return ordered
+def link_capacity(c: Candidate, supplies: Mapping[str, float], demands: Mapping[str, float]) -> float:
+    """Most a candidate can carry: its own cap, its supply, its demand's need over the ratio."""
+    return min(c.max_quantity, supplies.get(c.supply_flow_id, 0.0), demands.get(c.demand_flow_id, 0.0) / c.ratio)
+
+
+@dataclass
+class _Table:
+    """The kept candidates as arrays (PyPSA-style bulk work)."""
+
+    candidates: list[Candidate]  # in id order
+    supply: np.ndarray  # index into supply_ids
+    demand: np.ndarray  # index into demand_ids
+    supply_ids: list[str]
+    demand_ids: list[str]
+    value: np.ndarray
+    cap: np.ndarray
+    ratio: np.ndarray
+    fixed: np.ndarray
+
+
+def _table(
+    candidates: Iterable[Candidate], supplies: Mapping[str, float], demands: Mapping[str, float]
+) -> _Table:
+    """Candidates worth a variable, caps tightened, as arrays (the presolve of :func:`build_model`)."""
+    cands = sorted(candidates, key=lambda c: c.id)
+    n = len(cands)
+    value = np.fromiter((c.value_eur_per_unit for c in cands), float, n)
+    fixed = np.fromiter((c.fixed_cost_eur for c in cands), float, n)
+    # link_capacity on columns
+    need = np.fromiter((demands.get(c.demand_flow_id, 0.0) for c in cands), float, n)
+    need /= np.fromiter((c.ratio for c in cands), float, n)
+    cap = np.minimum(np.fromiter((c.max_quantity for c in cands), float, n),
+                     np.fromiter((supplies.get(c.supply_flow_id, 0.0) for c in cands), float, n))
+    cap = np.minimum(cap, need)
+    keep = (value > 0) & (cap > 0) & ~((fixed > 0) & (value * cap <= fixed))
+    kept: list[Candidate] = []
+    for i in np.flatnonzero(keep).tolist():
+        c = cands[i]
+        kept.append(c if cap[i] >= c.max_quantity else replace(c, max_quantity=float(cap[i])))
+    supply_ix: dict[str, int] = {}
+    demand_ix: dict[str, int] = {}
+    supply = np.fromiter((supply_ix.setdefault(c.supply_flow_id, len(supply_ix)) for c in kept), np.int64, len(kept))
+    demand = np.fromiter((demand_ix.setdefault(c.demand_flow_id, len(demand_ix)) for c in kept), np.int64, len(kept))
+    return _Table(
+        candidates=kept,
+        supply=supply,
+        demand=demand,
+        supply_ids=list(supply_ix),
+        demand_ids=list(demand_ix),
+        value=value[keep],
+        cap=np.fromiter((c.max_quantity for c in kept), float, len(kept)),
+        ratio=np.fromiter((c.ratio for c in kept), float, len(kept)),
+        fixed=fixed[keep],
+    )
+
+
+def _component_rows(t: _Table) -> list[np.ndarray]:
+    """Candidate positions of each connected component of the supply–demand graph, in a
+    stable order (components by their first candidate id, candidates by id)."""
+    n_s, n_d = len(t.supply_ids), len(t.demand_ids)
+    graph = sp.coo_matrix((np.ones(len(t.supply)), (t.supply, n_s + t.demand)), shape=(n_s + n_d, n_s + n_d))
+    _, label = connected_components(graph, directed=False)
+    comp = label[t.supply]
+    order = np.argsort(comp, kind="stable")  # candidates are in id order: stays so within a component
+    starts = np.flatnonzero(np.r_[True, np.diff(comp[order]) != 0])
+    groups = np.split(order, starts[1:])
+    groups.sort(key=lambda rows: int(rows[0]))
+    return groups
 
 
 def _build_component(
     index: int,
-    cands: list[Candidate],
+    t: _Table,
+    rows: np.ndarray,
     supplies: Mapping[str, float],
     demands: Mapping[str, float],
     outside_value: Mapping[str, float],
 ) -> Component:
-    kind = "MILP" if any(c.fixed_cost_eur > 0 for c in cands) else "LP"
-    solver = pywraplp.Solver.CreateSolver("SCIP" if kind == "MILP" else "GLOP")
-    if solver is None:  # pragma: no cover - OR-Tools wheels ship both
-        raise RuntimeError(f"OR-Tools solver for {kind} not available")
-    comp = Component(index=index, kind=kind, solver=solver, candidates=cands)
-    inf = solver.infinity()
-    objective = solver.Objective()
-    # variables
-    for c in cands:
-        comp.x[c.id] = solver.NumVar(0.0, c.max_quantity, f"x[{c.id}]")
-        if c.fixed_cost_eur > 0:
-            comp.y[c.id] = solver.BoolVar(f"y[{c.id}]")
-    supply_ids = sorted({c.supply_flow_id for c in cands})
-    demand_ids = sorted({c.demand_flow_id for c in cands})
-    for s in supply_ids:
-        if outside_value.get(s, 0.0) > 0:
-            comp.z[s] = solver.NumVar(0.0, supplies[s], f"z[{s}]")
-    # constraints
-    supply_rows = {s: solver.Constraint(-inf, supplies[s], f"supply[{s}]") for s in supply_ids}
-    demand_rows = {d: solver.Constraint(-inf, demands[d], f"demand[{d}]") for d in demand_ids}
-    for c in cands:
-        x = comp.x[c.id]
-        supply_rows[c.supply_flow_id].SetCoefficient(x, 1.0)
-        demand_rows[c.demand_flow_id].SetCoefficient(x, c.ratio)
-        if c.id in comp.y:
-            link = solver.Constraint(-inf, 0.0, f"link[{c.id}]")
-            link.SetCoefficient(x, 1.0)
-            link.SetCoefficient(comp.y[c.id], -c.max_quantity)
-    for s, z in comp.z.items():
-        supply_rows[s].SetCoefficient(z, 1.0)
-    # objective
-    for c in cands:
-        objective.SetCoefficient(comp.x[c.id], c.value_eur_per_unit)
-        if c.id in comp.y:
-            objective.SetCoefficient(comp.y[c.id], -c.fixed_cost_eur)
-    for s, z in comp.z.items():
-        objective.SetCoefficient(z, outside_value[s])
-    objective.SetMaximization()
-    return comp
-
-
-def link_capacity(c: Candidate, supplies: Mapping[str, float], demands: Mapping[str, float]) -> float:
-    """Most a candidate can carry: its own cap, its supply, its demand's need over the ratio."""
-    return min(c.max_quantity, supplies.get(c.supply_flow_id, 0.0), demands.get(c.demand_flow_id, 0.0) / c.ratio)
+    cands = [t.candidates[i] for i in rows.tolist()]
+    m = len(rows)
+    # sets: the component's supply and demand rows, its fixed links and outside options
+    s_ix, s_local = np.unique(t.supply[rows], return_inverse=True)
+    d_ix, d_local = np.unique(t.demand[rows], return_inverse=True)
+    supply_ids = [t.supply_ids[i] for i in s_ix.tolist()]
+    demand_ids = [t.demand_ids[i] for i in d_ix.tolist()]
+    fixed = np.flatnonzero(t.fixed[rows] > 0)
+    z_local = [k for k, s in enumerate(supply_ids) if outside_value.get(s, 0.0) > 0]
+    outside = [supply_ids[k] for k in z_local]
+    nf, nz, ns, nd = len(fixed), len(z_local), len(supply_ids), len(demand_ids)
+    n_vars = m + nf + nz
+    # variables: x, then y, then z
+    cap = t.cap[rows]
+    upper = np.concatenate((cap, np.ones(nf), [supplies[s] for s in outside]))
+    objective = np.concatenate((t.value[rows], -t.fixed[rows][fixed], [outside_value[s] for s in outside]))
+    # constraints: supply[s], demand[d], link[c]
+    x = np.arange(m)
+    y = m + np.arange(nf)
+    z = m + nf + np.arange(nz)
+    link_rows = ns + nd + np.arange(nf)
+    r = np.concatenate((s_local, ns + d_local, np.asarray(z_local, dtype=np.int64), link_rows, link_rows))
+    c = np.concatenate((x, x, z, fixed, y))
+    v = np.concatenate((np.ones(m), t.ratio[rows], np.ones(nz), np.ones(nf), -cap[fixed]))
+    matrix = sp.csr_matrix((v, (r, c)), shape=(ns + nd + nf, n_vars))
+    row_upper = np.concatenate(([supplies[s] for s in supply_ids], [demands[d] for d in demand_ids], np.zeros(nf)))
+    model = mb.Model()
+    model.helper.fill_model_from_sparse_data(
+        np.zeros(n_vars), upper, objective, np.full(len(row_upper), -np.inf), row_upper, matrix
+    )
+    for var in y.tolist():
+        model.helper.set_var_integrality(var, True)
+    model.helper.set_maximize(True)
+    return Component(
+        index=index,
+        kind="MILP" if nf else "LP",
+        model=model,
+        candidates=cands,
+        fixed=fixed,
+        supplies=supply_ids,
+        demands=demand_ids,
+        outside=outside,
+        objective=objective,
+        upper=upper,
+    )
 
 
 def build_model(
@@ -169,19 +239,33 @@ def build_model(
     cap of the others is tightened to ``min(cap, supply, need / ratio)``.
     """
     outside_value = outside_value or {}
-    kept = []
-    for c in candidates:
-        cap = link_capacity(c, supplies, demands)
-        if c.value_eur_per_unit <= 0 or cap <= 0:
-            continue
-        if c.fixed_cost_eur > 0 and c.value_eur_per_unit * cap <= c.fixed_cost_eur:
-            continue  # opening it can never pay: leaving it out is exact
-        kept.append(c if cap >= c.max_quantity else replace(c, max_quantity=cap))
-    comps = [
-        _build_component(i, group, supplies, demands, outside_value)
-        for i, group in enumerate(_components(kept))
-    ]
-    return MatchingModel(components=comps, candidates={c.id: c for c in kept})
+    t = _table(candidates, supplies, demands)
+    comps = (
+        [_build_component(i, t, rows, supplies, demands, outside_value) for i, rows in enumerate(_component_rows(t))]
+        if t.candidates
+        else []
+    )
+    return MatchingModel(components=comps, candidates={c.id: c for c in t.candidates})
+
+
+def _solve_component(comp: Component, time_limit_s: float, mip_gap: float) -> None:
+    solver = mb.Solver("SCIP" if comp.kind == "MILP" else "GLOP")
+    solver.set_time_limit_in_seconds(max(0.001, time_limit_s))
+    if comp.kind == "MILP":
+        solver.set_solver_specific_parameters(f"limits/gap = {mip_gap!r}")
+    start = time.perf_counter()
+    status = solver.solve(comp.model).name
+    comp.seconds = time.perf_counter() - start
+    comp.status = status if status in _SOLVED or status in ("INFEASIBLE", "UNBOUNDED", "NOT_SOLVED") else "ABNORMAL"
+    if comp.status in _SOLVED:
+        comp.values = solver.values(comp.model.get_variables()).to_numpy(dtype=float)
+        comp.objective_eur = float(solver.objective_value)
+        bound = float(solver.best_objective_bound) if comp.kind == "MILP" else comp.objective_eur
+        comp.best_bound_eur = max(bound, comp.objective_eur)
+    else:
+        comp.values = None
+        comp.objective_eur = 0.0  # nothing done in this component is always feasible
+        comp.best_bound_eur = comp.upper_bound()
 
 
 def solve(model: MatchingModel, time_limit_s: float = 10.0, mip_gap: float = MIP_RELATIVE_GAP) -> Solution:
@@ -198,24 +282,9 @@ def solve(model: MatchingModel, time_limit_s: float = 10.0, mip_gap: float = MIP
     for comp in order:
         left_s = deadline - time.perf_counter()
         share = left_s / milp_left if comp.kind == "MILP" and milp_left > 0 else left_s
-        comp.solver.SetTimeLimit(max(1, int(share * 1000)))
-        params = pywraplp.MPSolverParameters()
         if comp.kind == "MILP":
-            params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, mip_gap)
             milp_left -= 1
-        start = time.perf_counter()
-        status = _STATUS.get(comp.solver.Solve(params), "ABNORMAL")
-        comp.seconds = time.perf_counter() - start
-        comp.status = status
-        if status in ("OPTIMAL", "FEASIBLE"):
-            comp.objective_eur = comp.solver.Objective().Value()
-            comp.best_bound_eur = (
-                comp.solver.Objective().BestBound() if comp.kind == "MILP" else comp.objective_eur
-            )
-            comp.best_bound_eur = max(comp.best_bound_eur, comp.objective_eur)
-        else:
-            comp.objective_eur = 0.0  # nothing done in this component is always feasible
-            comp.best_bound_eur = comp.upper_bound()
+        _solve_component(comp, share, mip_gap)
     return extract(model)
 
 
@@ -224,19 +293,22 @@ def extract(model: MatchingModel) -> Solution:
     allocations: dict[str, Allocation] = {}
     statuses = [c.status for c in model.components]
     for comp in model.components:
-        if comp.status not in ("OPTIMAL", "FEASIBLE"):
+        if comp.status not in _SOLVED or comp.values is None:
             continue
-        for c in comp.candidates:
-            q = comp.x[c.id].solution_value()
-            if q <= _TOL * max(1.0, c.max_quantity):
-                continue
-            q = min(q, c.max_quantity)
-            opened = c.id in comp.y and comp.y[c.id].solution_value() > 0.5
+        m = len(comp.candidates)
+        caps = comp.upper[:m]
+        q = np.minimum(comp.values[:m], caps)
+        opened = np.zeros(m, dtype=bool)
+        opened[comp.fixed] = comp.values[m : m + len(comp.fixed)] > 0.5
+        carried = comp.values[:m] > _TOL * np.maximum(1.0, caps)
+        for i in np.flatnonzero(carried).tolist():
+            c = comp.candidates[i]
+            qi = float(q[i])
             allocations[c.id] = Allocation(
                 candidate_id=c.id,
-                quantity=q,
-                net_benefit_eur=c.value_eur_per_unit * q - (c.fixed_cost_eur if opened else 0.0),
-                co2_avoided_t=c.co2_t_per_unit * q,
+                quantity=qi,
+                net_benefit_eur=c.value_eur_per_unit * qi - (c.fixed_cost_eur if opened[i] else 0.0),
+                co2_avoided_t=c.co2_t_per_unit * qi,
             )
     # a component that was not solved keeps its empty plan, which is always feasible
     status = "OPTIMAL" if all(s == "OPTIMAL" for s in statuses) else "FEASIBLE"

@@ -50,8 +50,16 @@ Cost model (figures of ``pooling.yaml``, ``parameters.yaml``):
   distance a lone company's collection costs);
 - km: great-circle × ``road_detour_factor``; a lone company's trip is the
   return trip to the collector of the data, else ``individual_trip_km``;
-  individual km: each company's own collections × its trip; CO2 avoided: km
-  saved × ``truck_co2_kg_per_km``;
+  individual km: each company's own collections × its trip;
+- CO2 avoided, two parts (both in ``details``): *transport*, km saved ×
+  ``truck_co2_kg_per_km`` (negative when the round drives more than the lone
+  trips, e.g. big producers already served by full trucks); *treatment*, for
+  a family whose pooled route goes to recovery (``recovery``, true unless
+  pooling.yaml says otherwise): the pooled quantity × its resource's
+  ``co2_treatment_kg``. Small lots end up in the mixed skip and its usual
+  treatment (landfill, incineration); the critical mass is what makes sorting
+  and recovery pay (domain notes: "masse critique à partir de laquelle le tri
+  et la valorisation sont économiquement possibles");
 - purchases and services are not routed: ``distance_km`` is the group's
   diameter (great-circle, the widest distance between two members) and no
   CO2 is counted.
@@ -82,8 +90,8 @@ from symbiose.domain import (
 )
 from symbiose.explain import pooling as explain
 from symbiose.geo import centroid, chord_for_km, haversine_km, km_for_chord, unit_vectors
-from symbiose.routing import Round, Stop, solve_round
-from symbiose.taxonomy import PoolingFamily, Taxonomy
+from symbiose.routing import Round, RoundEstimate, Stop, estimate_round, solve_round
+from symbiose.taxonomy import PoolingFamily, Resource, Taxonomy
 from symbiose.units import UnitError, to_yearly
 
 Progress = Callable[[int, int], None]
@@ -110,6 +118,7 @@ class PooledFlow:
     reported: bool  # the company gave its own cost
     family_units_per_unit: float  # family units per canonical unit of the flow
     tonnes: float  # yearly tonnes (0 when the flow has no mass)
+    treatment_co2_kg: float = 0.0  # yearly kgCO2e of the resource's usual treatment (co2_treatment_kg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +182,12 @@ class GroupPlan:
     individual_km: float = 0.0
     pooled_km: float = 0.0
     approach_km: float = 0.0
-    round: Round | None = None
+    round: Round | None = None  # None for purchases, services and estimated rounds
     depot: Depot | None = None
     flow_unit_costs: dict[str, float] = field(default_factory=dict, compare=False)  # individual € per family unit
+    transport_co2_avoided_t: float = 0.0  # truck-km saved (negative when the round drives more)
+    treatment_co2_avoided_t: float = 0.0  # usual treatment avoided by the pooled stream's recovery
+    estimated: bool = False  # the round's km estimated (routing.estimate_round), not routed
 
     @property
     def savings_eur(self) -> float:
@@ -263,6 +275,20 @@ def _converter(taxonomy: Taxonomy) -> Callable[[Flow, str], float]:
     return convert
 
 
+def _treatment_co2_kg(
+    flow: Flow, quantity: float, family: PoolingFamily, resource: Resource | None,
+    convert: Callable[[Flow, str], float],
+) -> float:
+    """Yearly kgCO2e the usual treatment of ``quantity`` of a collected flow emits
+    (its resource's ``co2_treatment_kg``; 0 when unknown or not convertible)."""
+    if family.kind != "collection" or resource is None or resource.co2_treatment_kg is None:
+        return 0.0
+    try:
+        return quantity * convert(flow, resource.unit) * resource.co2_treatment_kg.value
+    except UnitError:
+        return 0.0
+
+
 def _ids(ids: Sequence[str]) -> str:
     shown = ", ".join(ids[:MAX_LISTED_IDS])
     return shown + (f" (+{len(ids) - MAX_LISTED_IDS})" if len(ids) > MAX_LISTED_IDS else "")
@@ -315,6 +341,7 @@ def pooling_members(
         except UnitError:
             tonnes_ratio = 0.0
         resource = taxonomy.resources.get(flow.resource)
+        treatment = _treatment_co2_kg(flow, quantity, family, resource, convert)
         cls = PoolClass(
             family=family.id,
             hazardous=_hazardous(taxonomy, flow),
@@ -336,6 +363,7 @@ def pooling_members(
             reported=flow.cost_eur_per_unit is not None and ratio > 0,
             family_units_per_unit=ratio,
             tonnes=quantity * tonnes_ratio,
+            treatment_co2_kg=treatment,
         ))
     for family_id, ids in sorted(unlocated.items()):
         label = taxonomy.families[family_id].label_fr
@@ -496,8 +524,14 @@ def plan_group(
     settings: _Settings,
     *,
     time_limit_s: float = ROUND_TIME_LIMIT_S,
+    estimate: bool = False,
 ) -> GroupPlan:
-    """Value one group: a routed round for a collection, prices for the rest."""
+    """Value one group: a routed round for a collection, prices for the rest.
+
+    ``estimate``: the round's length comes from :func:`symbiose.routing.estimate_round`
+    (geometry only, no solver, a few per cent off on average) instead of
+    :func:`symbiose.routing.solve_round`; the plan then has no ``round``.
+    """
     family = group.family
     total = group.quantity
     pooled_unit = family.pooled_cost_eur_per_unit.value if family.pooled_cost_eur_per_unit else 0.0
@@ -510,8 +544,13 @@ def plan_group(
     per_year = _per_year(total, family)
     depot, at_collector = _choose_depot(group, depots)
     stops = [Stop(m.company_id, m.lat, m.lon, m.quantity / per_year) for m in group.members]
-    rnd = solve_round((depot.lat, depot.lon), stops, capacity, time_limit_s=time_limit_s,
-                      detour_factor=settings.detour_factor, max_stops_per_trip=settings.max_stops)
+    rnd: Round | RoundEstimate
+    if estimate:
+        rnd = estimate_round((depot.lat, depot.lon), stops, capacity,
+                             detour_factor=settings.detour_factor, max_stops_per_trip=settings.max_stops)
+    else:
+        rnd = solve_round((depot.lat, depot.lon), stops, capacity, time_limit_s=time_limit_s,
+                          detour_factor=settings.detour_factor, max_stops_per_trip=settings.max_stops)
     generic_trip = family.individual_trip_km.value if family.individual_trip_km else 0.0
     approach = 0.0 if at_collector else generic_trip
     round_km = rnd.km + approach * rnd.vehicles
@@ -532,20 +571,26 @@ def plan_group(
         costs.update(_individual_costs(member, trips * (float(trip) * per_km + per_stop), pooled_unit))
     individual = sum(f.quantity * costs[f.flow_id] for m in group.members for f in m.flows)
     pooled = pooled_km * per_km + per_year * rnd.visits * per_stop + total * pooled_unit
-    co2 = (individual_km - pooled_km) * settings.truck_co2_kg_per_km / 1000.0
+    transport_co2 = (individual_km - pooled_km) * settings.truck_co2_kg_per_km / 1000.0
+    treatment_co2 = (
+        sum(f.treatment_co2_kg for m in group.members for f in m.flows) / 1000.0 if family.recovery else 0.0
+    )
     return GroupPlan(
         group=group,
         individual_cost_eur=individual,
         pooled_cost_eur=pooled,
-        co2_avoided_t=co2,
+        co2_avoided_t=transport_co2 + treatment_co2,
         distance_km=round_km,
         collections_per_year=per_year,
         individual_km=individual_km,
         pooled_km=pooled_km,
         approach_km=approach,
-        round=rnd,
+        round=rnd if isinstance(rnd, Round) else None,
         depot=depot,
         flow_unit_costs=costs,
+        transport_co2_avoided_t=transport_co2,
+        treatment_co2_avoided_t=treatment_co2,
+        estimated=estimate,
     )
 
 
@@ -556,11 +601,13 @@ def plan_groups(
     *,
     progress: Progress | None = None,
     workers: int = 1,
+    estimate: bool = False,
 ) -> tuple[list[GroupPlan], list[Issue]]:
     """Every group formed and valued (worth doing or not), with the issues met.
 
     Groups are independent: ``workers`` > 1 values them in a process pool
-    (same result, in the same order).
+    (same result, in the same order). ``estimate``: rounds estimated, not
+    routed (see :func:`plan_group`).
     """
     issues: list[Issue] = []
     settings = _settings(taxonomy, issues)
@@ -575,7 +622,7 @@ def plan_groups(
                 f"{', '.join(missing)} manquant dans pooling.yaml")))
     valued = [g for g in groups if not _missing_figures(g.family)]
     depots = collectors(diagnostic, taxonomy) if any(g.family.kind == "collection" for g in valued) else {}
-    jobs = [(g, depots.get((g.family.id, g.pool_class.hazardous), []), settings) for g in valued]
+    jobs = [(g, depots.get((g.family.id, g.pool_class.hazardous), []), settings, estimate) for g in valued]
     plans: list[GroupPlan] = []
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -591,8 +638,9 @@ def plan_groups(
     return plans, issues
 
 
-def _plan_job(job: tuple[Group, Sequence[Depot], _Settings]) -> GroupPlan:
-    return plan_group(*job)
+def _plan_job(job: tuple[Group, Sequence[Depot], _Settings, bool]) -> GroupPlan:
+    group, depots, settings, estimate = job
+    return plan_group(group, depots, settings, estimate=estimate)
 
 
 # --------------------------------------------------------------------------
@@ -602,8 +650,14 @@ def _plan_job(job: tuple[Group, Sequence[Depot], _Settings]) -> GroupPlan:
 
 def outside_values(diagnostic: Diagnostic, taxonomy: Taxonomy) -> dict[str, float]:
     """€ per canonical unit each ``out`` flow saves in a pooled collection rather
-    than its own; only flows of a group worth doing, only positive values."""
-    plans, _ = plan_groups(diagnostic, taxonomy)
+    than its own; only flows of a group worth doing, only positive values.
+
+    An estimate: the groups are those :func:`pool_synergies` would form on the
+    whole flows, valued with the same cost model, but their rounds' km come
+    from :func:`symbiose.routing.estimate_round` (no routing), so the matcher
+    routes each group once, in :func:`pool_synergies`.
+    """
+    plans, _ = plan_groups(diagnostic, taxonomy, estimate=True)
     values: dict[str, float] = {}
     for plan in plans:
         if plan.group.family.kind != "collection" or plan.savings_eur <= 0:
@@ -679,6 +733,9 @@ def _synergy(plan: GroupPlan, taxonomy: Taxonomy, number: int) -> Synergy:
             "approach_km": plan.approach_km,
             "individual_km": round(plan.individual_km, 3),
             "pooled_km": round(plan.pooled_km, 3),
+            "transport_co2_avoided_t": round(plan.transport_co2_avoided_t, 3),
+            "treatment_co2_avoided_t": round(plan.treatment_co2_avoided_t, 3),
+            "recovery": family.recovery,
             "depot": {"company_id": plan.depot.company_id, "lat": plan.depot.lat, "lon": plan.depot.lon},
             "detour_factor": rnd.detour_factor,
             "routing_status": rnd.status,

@@ -21,13 +21,16 @@ its source in :attr:`Valuation.sources` so reports can cite it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+import numpy as np
 
 from symbiose.domain import Candidate, Diagnostic, Flow
 from symbiose.taxonomy import Figure, Resource, Taxonomy
 
 FROM_FLOW = "flow"  # source id of a figure the company reported itself
+Num = float | np.ndarray  # a Python float or a numpy column
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +191,26 @@ def _factors(
     )
 
 
+def _per_unit(
+    disposal: Num, purchase: Num, ratio: Num, km: Num, mass: Num, handling: Num, road: Num,
+    co2_virgin: Num, co2_treatment: Num, p: _Params,
+) -> tuple[Num, Num, Num, Num, Num, Num]:
+    """The formulas of the module docstring, written once for Python floats and numpy arrays.
+
+    ``road`` is 1 for trucked resources and 0 for piped ones (a pipe has a
+    yearly fixed cost instead of a per-unit transport). Returns value,
+    avoided purchase (ratio applied), transport, fixed cost, transport CO2
+    (kg) and tCO2e, per unit of supply.
+    """
+    purchase = purchase * ratio
+    transport = road * (p.transport_eur_per_tkm * km * mass)
+    transport_co2 = road * (p.transport_co2_kg_per_tkm * km * mass)
+    fixed = (1.0 - road) * (p.pipe_eur_per_km_year * km)
+    value = disposal + purchase - transport - handling
+    co2_t = (co2_virgin * ratio + co2_treatment - transport_co2) / 1000.0
+    return value, purchase, transport, fixed, transport_co2, co2_t
+
+
 class Valuer:
     """Values candidates against one taxonomy, caching its figures per pair of codes."""
 
@@ -196,34 +219,33 @@ class Valuer:
         self.params = _Params.of(taxonomy)
         self._factors: dict[tuple[str, str, bool, bool], _Factors] = {}
 
-    def value(self, candidate: Candidate, supply: Flow, demand: Flow) -> Valuation:
-        """The :class:`Valuation` of one candidate between its two flows."""
-        s_cost, d_cost = supply.cost_eur_per_unit, demand.cost_eur_per_unit
-        key = (candidate.supply_resource, candidate.demand_resource, s_cost is not None, d_cost is not None)
+    def factors(self, supply_code: str, demand_code: str, own_disposal: bool, own_purchase: bool) -> _Factors:
+        """The figures of one pair of codes (cached), company-reported costs left to the flows."""
+        key = (supply_code, demand_code, own_disposal, own_purchase)
         f = self._factors.get(key)
         if f is None:
             f = self._factors[key] = _factors(*key, self.taxonomy, self.params)
-        p = self.params
-        km = candidate.distance_km
+        return f
+
+    def value(self, candidate: Candidate, supply: Flow, demand: Flow) -> Valuation:
+        """The :class:`Valuation` of one candidate between its two flows."""
+        s_cost, d_cost = supply.cost_eur_per_unit, demand.cost_eur_per_unit
+        f = self.factors(candidate.supply_resource, candidate.demand_resource, s_cost is not None, d_cost is not None)
         mass = f.tonnes or 0.0
         disposal = s_cost if f.disposal is None else f.disposal
-        purchase = (d_cost if f.purchase is None else f.purchase) * candidate.ratio
-        if f.pipe:
-            transport = transport_co2 = 0.0
-            fixed = p.pipe_eur_per_km_year * km
-        else:
-            transport = p.transport_eur_per_tkm * km * mass
-            transport_co2 = p.transport_co2_kg_per_tkm * km * mass
-            fixed = 0.0
-        handling = p.handling_eur_per_t * mass if f.handling is None else f.handling
+        handling = self.params.handling_eur_per_t * mass if f.handling is None else f.handling
+        value, purchase, transport, fixed, _, co2_t = _per_unit(
+            disposal, d_cost if f.purchase is None else f.purchase, candidate.ratio, candidate.distance_km,
+            mass, handling, 0.0 if f.pipe else 1.0, f.co2_virgin, f.co2_treatment, self.params,
+        )
         return Valuation(
-            value_eur_per_unit=disposal + purchase - transport - handling,
+            value_eur_per_unit=value,
             avoided_disposal_eur=disposal,
             avoided_purchase_eur=purchase,
             transport_eur=transport,
             handling_eur=handling,
             fixed_cost_eur=fixed,
-            co2_t_per_unit=(f.co2_virgin * candidate.ratio + f.co2_treatment - transport_co2) / 1000.0,
+            co2_t_per_unit=co2_t,
             tonnes_per_unit=f.tonnes,
             diverted_unit=f.diverted_unit,
             pipe=f.pipe,
@@ -240,20 +262,64 @@ def value_candidate(candidate: Candidate, supply: Flow, demand: Flow, taxonomy: 
 def value_candidates(
     candidates: Iterable[Candidate], diagnostic: Diagnostic, taxonomy: Taxonomy
 ) -> list[Candidate]:
-    """The candidates with ``value_eur_per_unit``, ``co2_t_per_unit`` and ``fixed_cost_eur`` filled in."""
+    """The candidates with ``value_eur_per_unit``, ``co2_t_per_unit`` and ``fixed_cost_eur`` filled in.
+
+    The same figures as :meth:`Valuer.value`, computed on arrays: one pass
+    to find each candidate's pair of codes, the formulas on numpy columns.
+    """
+    cands = list(candidates)
+    if not cands:
+        return []
     flows = {f.id: f for f in diagnostic.flows}
     valuer = Valuer(taxonomy)
-    out = []
-    for c in candidates:
-        v = valuer.value(c, flows[c.supply_flow_id], flows[c.demand_flow_id])
-        out.append(with_value(c, v))
-    return out
+    p = valuer.params
+    pair: dict[tuple[str, str, bool, bool], int] = {}
+    n = len(cands)
+    which = np.empty(n, dtype=np.int64)
+    s_cost = np.zeros(n)
+    d_cost = np.zeros(n)
+    for i, c in enumerate(cands):
+        sc, dc = flows[c.supply_flow_id].cost_eur_per_unit, flows[c.demand_flow_id].cost_eur_per_unit
+        key = (c.supply_resource, c.demand_resource, sc is not None, dc is not None)
+        which[i] = pair.setdefault(key, len(pair))
+        if sc is not None:
+            s_cost[i] = sc
+        if dc is not None:
+            d_cost[i] = dc
+    table = [valuer.factors(*key) for key in pair]
+
+    def column(get: Callable[[_Factors], float | None]) -> np.ndarray:
+        values = np.array([get(f) for f in table], dtype=float)  # None → NaN
+        return values[which]
+
+    mass = column(lambda f: f.tonnes or 0.0)
+    disposal = column(lambda f: f.disposal)
+    purchase = column(lambda f: f.purchase)
+    handling = column(lambda f: f.handling)
+    disposal = np.where(np.isnan(disposal), s_cost, disposal)
+    purchase = np.where(np.isnan(purchase), d_cost, purchase)
+    handling = np.where(np.isnan(handling), p.handling_eur_per_t * mass, handling)
+    ratio = np.fromiter((c.ratio for c in cands), float, n)
+    km = np.fromiter((c.distance_km for c in cands), float, n)
+    value, _, _, fixed, _, co2_t = _per_unit(
+        disposal, purchase, ratio, km, mass, handling, column(lambda f: 0.0 if f.pipe else 1.0),
+        column(lambda f: f.co2_virgin), column(lambda f: f.co2_treatment), p,
+    )
+    return [
+        _valued(c, v, co2, fx)
+        for c, v, co2, fx in zip(cands, value.tolist(), co2_t.tolist(), fixed.tolist(), strict=True)
+    ]
 
 
-def with_value(c: Candidate, v: Valuation) -> Candidate:
-    """The candidate with the money and carbon of ``v`` (a fast ``dataclasses.replace``)."""
+def _valued(c: Candidate, value: float, co2_t: float, fixed: float) -> Candidate:
+    """The candidate with its money and carbon (a fast ``dataclasses.replace``)."""
     return Candidate(
         c.id, c.supply_flow_id, c.demand_flow_id, c.supplier_id, c.receiver_id, c.supply_resource,
         c.demand_resource, c.rule_id, c.distance_km, c.max_quantity, c.unit, c.ratio,
-        v.value_eur_per_unit, v.co2_t_per_unit, v.fixed_cost_eur, c.month_overlap, c.reasons,
+        value, co2_t, fixed, c.month_overlap, c.reasons,
     )
+
+
+def with_value(c: Candidate, v: Valuation) -> Candidate:
+    """The candidate with the money and carbon of ``v``."""
+    return _valued(c, v.value_eur_per_unit, v.co2_t_per_unit, v.fixed_cost_eur)

@@ -146,6 +146,25 @@ def test_concentration_keeps_the_named_chemical(clf):
     assert clf.classify("acide chlorhydrique", concentration_pct=33).code == "chemical.acid.hcl"
 
 
+def test_a_purpose_or_origin_clause_does_not_name_the_resource(clf, tax):
+    n = clf.normalise("chaleur pour le réseau urbain")
+    assert n.tokens[: n.head] == ("chaleur",) and len(n.tokens) > n.head
+    assert clf.normalise("chaleur fatale").head is None
+    assert clf.classify("sulphur for sulphuric acid production").code == "chemical.sulphur"
+    assert clf.classify("sulphuric acid").code == "chemical.acid.sulfuric"
+    assert clf.classify("fly ash as cement constituent").code == "mineral.fly_ash"
+    assert tax.is_under(clf.classify("surplus steam from sulphuric acid plant waste heat").code, "energy.steam")
+    assert tax.is_under(clf.classify("chaleur pour le réseau urbain").code, "energy.heat")
+    assert clf.classify("hydrogène coproduit de l'électrolyse").code == "gas.h2"
+
+
+def test_direction_words_do_not_pull_towards_purchases(clf, tax):
+    for text in ("district heating supply", "heat demand for space heating"):
+        c = clf.classify(text)
+        assert tax.is_under(c.code, "energy.heat") and c.confidence >= LOW_CONFIDENCE, (text, c)
+    assert clf.classify("achat groupé d'électricité").code.startswith("supply.energy")
+
+
 def test_ewc_code_moves_the_answer_to_the_codes_that_list_it(clf, tax):
     without = clf.classify("emballages")
     with_ewc = clf.classify("emballages", ewc="15 01 10*")

@@ -74,7 +74,10 @@ def test_classify_json():
         assert 0 <= item["confidence"] <= 1 and len(item["alternatives"]) <= 3 and item["label"]
 
 
-def test_apikey_create_prints_a_key_once(sqlite_url):
+def test_apikey_create_prints_a_key_once(sqlite_url, good_file):
+    unknown = symbiose("apikey", "create", "--territory", "fos", "--role", "animator", db=sqlite_url)
+    assert unknown.returncode == 2 and "territoire inconnu" in unknown.stderr  # a typo must not create a territory
+    symbiose("import", str(good_file), "--territory", "fos", db=sqlite_url, check=True)
     proc = symbiose("apikey", "create", "--territory", "fos", "--role", "animator", db=sqlite_url, check=True)
     key = proc.stdout.strip()
     assert key.startswith("sym_") and len(key) > 30

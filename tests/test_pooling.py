@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from symbiose.domain import Company, Diagnostic, Direction, Flow, SynergyType
-from symbiose.pooling import find_groups, outside_values, plan_groups, pool_synergies
 from symbiose.geo import haversine_km
+from symbiose.pooling import find_groups, outside_values, plan_groups, pool_synergies
 from symbiose.taxonomy import load_taxonomy
 
 KM_LAT = 1 / 111.2  # degrees of latitude per km (mean sphere)
@@ -33,13 +33,15 @@ RESOURCES = {
         {"code": "wood.pallet.damaged", "label_fr": "Palettes abîmées", "label_en": "Damaged pallets"},
         {"code": "wood.board", "label_fr": "Planches", "label_en": "Boards"},
         {"code": "organic", "label_fr": "Organique", "label_en": "Organic", "unit": "t"},
-        {"code": "organic.biowaste", "label_fr": "Biodéchets", "label_en": "Biowaste"},
+        {"code": "organic.biowaste", "label_fr": "Biodéchets", "label_en": "Biowaste",
+         "co2_treatment_kg": {"value": 150.0, "source": "test"}},
         {"code": "organic.biowaste.kitchen", "label_fr": "Restes de repas", "label_en": "Food leftovers",
          "food_grade": True},
         {"code": "office", "label_fr": "Fournitures", "label_en": "Supplies", "unit": "t"},
         {"code": "office.paper", "label_fr": "Ramettes", "label_en": "Copy paper"},
         {"code": "chemical", "label_fr": "Chimie", "label_en": "Chemicals", "unit": "t"},
-        {"code": "chemical.solvent", "label_fr": "Solvants usés", "label_en": "Spent solvents", "hazardous": True},
+        {"code": "chemical.solvent", "label_fr": "Solvants usés", "label_en": "Spent solvents", "hazardous": True,
+         "co2_treatment_kg": {"value": 2000.0, "source": "test"}},
         {"code": "chemical.paint", "label_fr": "Boues de peinture", "label_en": "Paint sludge", "hazardous": True},
         {"code": "service", "label_fr": "Services", "label_en": "Services", "unit": "unit"},
         {"code": "service.security", "label_fr": "Gardiennage", "label_en": "Security guard"},
@@ -76,6 +78,7 @@ POOLING = {
             "individual_cost_eur_per_unit": fig(900.0), "pooled_cost_eur_per_unit": fig(500.0),
             "vehicle_capacity": fig(3.0), "cost_per_km_eur": fig(2.0), "cost_per_stop_eur": fig(30.0),
             "min_collections_per_year": 4, "individual_trip_km": fig(60.0),
+            "recovery": False,  # incinerated either way
         },
         {
             "id": "office", "label_fr": "Achat groupé de fournitures de bureau", "kind": "purchase", "members": ["office"],
@@ -341,6 +344,61 @@ def test_savings_follow_the_cost_model_on_a_hand_case(tax):
     assert s.details["depot"]["company_id"] == "R"
     assert s.route[0].company_id == "R" and s.route[-1].company_id == "R"
     assert sorted(r.company_id for r in s.route[1:-1]) == ["A", "B"]
+
+
+def test_recovered_stream_counts_its_avoided_treatment(tax):
+    """Bio-waste pooled goes to recovery: its treatment CO2 is avoided on top of the truck-km."""
+    b = Builder()
+    for i, c in enumerate("ABC"):
+        b.flow(c, "organic.biowaste", 1.0, (i * 0.5, 0))
+    (s,), _ = pool_synergies(b.build(), tax)
+    transport = (s.details["individual_km"] - s.details["pooled_km"]) * 0.9 / 1000
+    assert s.details["transport_co2_avoided_t"] == pytest.approx(transport, abs=1e-3)
+    assert s.details["treatment_co2_avoided_t"] == pytest.approx(3 * 150.0 / 1000)
+    assert s.co2_avoided_t == pytest.approx(transport + 0.45, abs=2e-3)
+    assert s.details["recovery"] is True
+
+
+def test_stream_still_disposed_of_counts_only_truck_km(tax):
+    b = Builder()
+    b.flow("A", "chemical.solvent", 0.4, (0, 0))
+    b.flow("B", "chemical.solvent", 0.4, (1, 0))
+    b.flow("C", "chemical.paint", 0.4, (0, 1))
+    (s,), _ = pool_synergies(b.build(), tax)
+    assert s.details["recovery"] is False and s.details["treatment_co2_avoided_t"] == 0.0
+    assert s.co2_avoided_t == pytest.approx(s.details["transport_co2_avoided_t"], abs=1e-3)
+
+
+def test_big_producers_pooled_can_drive_more_but_recovery_still_counts(tax):
+    """Two large producers on either side of the composting site: pooled, the truck
+    calls at both and collects more often (80 rounds of 5 t instead of 52 trips each),
+    so the truck-km part is negative; the recovered bio-waste still avoids its treatment."""
+    b = Builder()
+    b.flow("A", "organic.biowaste", 200.0, (0, 0))
+    b.flow("B", "organic.biowaste", 200.0, (0, 4))
+    b.flow("R", "organic.biowaste", 1000.0, (0, 2), direction=Direction.IN)  # the composting site
+    (plan,), _ = plan_groups(b.build(), tax)
+    assert plan.transport_co2_avoided_t < 0 < plan.co2_avoided_t
+    assert plan.treatment_co2_avoided_t == pytest.approx(400 * 0.15)
+
+
+def test_outside_values_estimate_the_rounds_without_routing(tax):
+    b = Builder()
+    rng = random.Random(5)
+    for i in range(12):
+        b.flow(f"E{i:02d}", "wood.pallet", rng.uniform(0.3, 1.0), (rng.uniform(-3, 3), rng.uniform(-3, 3)))
+    diagnostic = b.build()
+    (estimated,), _ = plan_groups(diagnostic, tax, estimate=True)
+    (routed,), _ = plan_groups(diagnostic, tax)
+    assert estimated.estimated and estimated.round is None
+    assert estimated.group == routed.group
+    assert estimated.pooled_km == pytest.approx(routed.pooled_km, rel=0.2)
+    values = outside_values(diagnostic, tax)
+    for m in estimated.group.members:
+        for f in m.flows:
+            assert values[f.flow_id] == pytest.approx(estimated.flow_unit_costs[f.flow_id] - estimated.pooled_eur_per_unit)
+            exact = routed.flow_unit_costs[f.flow_id] - routed.pooled_eur_per_unit
+            assert values[f.flow_id] == pytest.approx(exact, rel=0.1)
 
 
 def test_company_reported_cost_replaces_the_default(tax):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from symbiose.geo import haversine_km
-from symbiose.routing import DISTANCE_SCALE, Stop, solve_round
+from symbiose.routing import DISTANCE_SCALE, Stop, estimate_round, solve_round
 
 DEPOT = (43.40, 5.00)
 
@@ -164,3 +164,40 @@ def test_empty_and_single_stop():
     with pytest.raises(ValueError):
         solve_round(DEPOT, [Stop("a", 43.41, 5.0, -1.0), Stop("b", 43.42, 5.0, 1.0)], 10.0)
 
+
+
+# --------------------------------------------------------------------------
+# Estimate without solving
+# --------------------------------------------------------------------------
+
+
+def test_estimate_of_one_stop_is_the_return_trip():
+    stop = Stop("a", 43.43, 5.02, 1.0)
+    est = estimate_round(DEPOT, [stop], 10.0, detour_factor=1.3)
+    assert est.km == pytest.approx(2 * haversine_km(*DEPOT, stop.lat, stop.lon) * 1.3)
+    assert (est.vehicles, est.visits) == (1, 1)
+    # a second firm at the same address changes nothing but the visits
+    twin = estimate_round(DEPOT, [stop, Stop("b", stop.lat, stop.lon, 1.0)], 10.0, detour_factor=1.3)
+    assert twin.km == pytest.approx(est.km, abs=1e-4) and twin.visits == 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_estimate_is_close_to_the_routed_round(seed):
+    stops = random_stops(12, seed, demand=1.0, spread=0.05)
+    far_depot = (DEPOT[0] + 0.15, DEPOT[1])  # a collector 17 km north of the park
+    for depot in (DEPOT, far_depot):
+        routed = solve_round(depot, stops, math.inf, detour_factor=1.3)
+        est = estimate_round(depot, stops, math.inf, detour_factor=1.3)
+        assert est.km == pytest.approx(routed.km, rel=0.25)
+
+
+def test_estimate_counts_trips_like_the_solver():
+    stops = random_stops(9, 3, demand=2.0, spread=0.03)
+    est = estimate_round(DEPOT, stops, 5.0)  # two stops a truck: 5 trips
+    assert (est.vehicles, est.visits) == (5, 9)
+    assert est.vehicles == solve_round(DEPOT, stops, 5.0).vehicles
+    assert estimate_round(DEPOT, stops, math.inf, max_stops_per_trip=4).vehicles == 3
+    big = estimate_round(DEPOT, [Stop("big", 43.45, 5.0, 12.0)], 5.0)  # 5 + 5 + 2: three visits
+    assert (big.vehicles, big.visits) == (3, 3)
+    assert big.km == pytest.approx(3 * 2 * haversine_km(*DEPOT, 43.45, 5.0))
+    assert estimate_round(DEPOT, [], 5.0).km == 0.0

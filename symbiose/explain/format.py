@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import math
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 
 from babel import Locale
-from babel.numbers import NumberPattern, parse_pattern
+from babel.numbers import (
+    NumberPattern,
+    get_decimal_symbol,
+    get_group_symbol,
+    get_minus_sign_symbol,
+    parse_pattern,
+)
 
 _LOCALE = "fr_FR"
 UNIT_YEARLY_FR = {"t": "t/an", "MWh": "MWh/an", "m3": "m³/an", "unit": "unités/an"}
@@ -21,10 +29,35 @@ def _pattern(decimals: int) -> NumberPattern:
     return parse_pattern("#,##0" + ("." + "#" * decimals if decimals > 0 else ""))
 
 
+@lru_cache(maxsize=1)
+def _symbols() -> tuple[str, str, str]:
+    """Group separator, decimal separator and minus sign of the locale (CLDR, via Babel)."""
+    locale = _locale()
+    return get_group_symbol(locale), get_decimal_symbol(locale), get_minus_sign_symbol(locale)
+
+
+@lru_cache(maxsize=8)
+def _quantum(decimals: int) -> Decimal:
+    return Decimal(1).scaleb(-decimals)
+
+
 def number(value: float, decimals: int = 0) -> str:
-    """``1500.5 -> '1 500,5'`` with French separators (narrow no-break space)."""
-    # what babel.numbers.format_decimal does, with the locale and pattern parsed once
-    return _pattern(decimals).apply(value, _locale())
+    """``1500.5 -> '1 500,5'`` with French separators (narrow no-break space).
+
+    The output of Babel's ``format_decimal`` with the pattern ``#,##0.##…``
+    (at most ``decimals`` digits, half-even rounding of ``str(value)``), the
+    locale's symbols read once: Babel's own rendering is three times slower,
+    and a run writes tens of thousands of numbers.
+    """
+    if not math.isfinite(value):
+        return _pattern(decimals).apply(value, _locale())
+    exact = Decimal(str(value))
+    digits = f"{abs(exact).quantize(_quantum(decimals), rounding=ROUND_HALF_EVEN):,f}"
+    whole, _, frac = digits.partition(".")
+    frac = frac.rstrip("0")
+    group, point, minus = _symbols()
+    text = whole.replace(",", group) + (point + frac if frac else "")
+    return minus + text if exact.is_signed() else text
 
 
 def smart_number(value: float) -> str:

@@ -17,6 +17,7 @@ _CATALOGUE: list[tuple[re.Pattern[str], str]] = [
         (r"^expected a number \(e\.g\. 1 250,5\)$", "attendu : un nombre (par exemple 1 250,5)"),
         (r"^expected a finite number$", "attendu : un nombre fini"),
         (r"^expected a number ≥ (?P<n>\S+)$", "attendu : un nombre supérieur ou égal à {n}"),
+        (r"^expected a number ≤ 1e\+09$", "attendu : un nombre inférieur ou égal à un milliard (erreur d'unité ?)"),
         (r"^expected a number ≤ (?P<n>\S+)$", "attendu : un nombre inférieur ou égal à {n}"),
         (r"^expected true/false, oui/non or 1/0$", "attendu : oui/non, vrai/faux ou 1/0"),
         (r"^expected months 1 to 12.*$", "attendu : des mois de 1 à 12, par exemple 1-12, 5-9 ou 11,12,1,2"),
@@ -52,6 +53,9 @@ _CATALOGUE: list[tuple[re.Pattern[str], str]] = [
         (r"^code not in the European List of Waste$", "code absent de la liste européenne des déchets"),
         (r"^commune not found for postcode (?P<p>\S+); located at (?P<c>.+)$", "commune introuvable pour le code postal {p} : localisée à {c}"),
         (r"^the file is not UTF-8; read as Windows-1252.*$", "le fichier n'est pas en UTF-8 : lu en Windows-1252 (export Excel)"),
+        (r"^the file is UTF-16; read as such.*$", "le fichier est en UTF-16 (« texte Unicode » d'Excel) : lu comme tel, enregistrez-le de préférence en CSV UTF-8"),
+        (r"^expected a column (?P<col>lat|lon) beside (?P<other>lat|lon) \(or a postcode column\)$", "colonne {col} absente à côté de {other} (ou une colonne code_postal)"),
+        (r"^the file has a header but no flow rows: nothing to import$", "le fichier a un en-tête mais aucune ligne de flux : rien à importer"),
     ]
 ]
 

@@ -111,8 +111,15 @@ def explain_substitution(
 # --------------------------------------------------------------------------
 
 
+MAX_NAMED = 3  # companies named in one reason; the rest are counted
+
+
 def _names(ids: Sequence[str], names: Mapping[str, str]) -> str:
-    shown = [names.get(i, i) for i in ids]
+    """``A``, ``A et B``, ``A, B et C``, ``A, B, C et 4 autres entreprises``."""
+    shown = [names.get(i, i) for i in ids[:MAX_NAMED]]
+    if len(ids) > MAX_NAMED:
+        rest = len(ids) - MAX_NAMED
+        return ", ".join(shown) + f" et {rest} autre" + ("s entreprises" if rest > 1 else " entreprise")
     if len(shown) <= 1:
         return "".join(shown)
     return ", ".join(shown[:-1]) + " et " + shown[-1]

@@ -53,8 +53,9 @@ def territory_geojson(
     quantity, unit, savings_eur, co2_avoided_t, status (``"proposed"`` unless
     the synergy object carries one). A substitution is a ``LineString`` from
     its supplier to its receiver (a ``MultiLineString`` when there are
-    several); a mutualisation follows its ``route`` stops in order, else its
-    participants. ``redact`` rewrites each feature before it is added.
+    several); a collection round follows its ``route`` stops in order; a group
+    purchase or shared service (no route) is the ``MultiPoint`` of its members.
+    ``redact`` rewrites each feature before it is added.
     """
     companies = list(companies)
     flows = list(flows)
@@ -94,9 +95,12 @@ def territory_geojson(
             lines = [[a, b] for a in suppliers for b in receivers if a != b]
             geometry = _geometry(suppliers + receivers, lines=lines)
         else:
-            route = [_position(_get(stop, "lat"), _get(stop, "lon")) for stop in _get(s, "route", ()) or ()]
-            points = [p for p in route if p] or suppliers + receivers
-            geometry = _geometry(points)
+            route = [p for p in (_position(_get(stop, "lat"), _get(stop, "lon")) for stop in _get(s, "route", ()) or ()) if p]
+            if route:
+                geometry = _geometry(route)
+            else:  # a group purchase or a shared service: its members, not a round
+                members = suppliers + receivers
+                geometry = {"type": "MultiPoint", "coordinates": members} if members else None
         sid = _get(s, "id")
         features.append(keep({
             "type": "Feature",
@@ -112,6 +116,8 @@ def territory_geojson(
                 "savings_eur": _get(s, "savings_eur"),
                 "co2_avoided_t": _get(s, "co2_avoided_t"),
                 "status": str(_get(s, "status", None) or "proposed"),
+                "in_plan": bool(_get(s, "in_plan", True)),
+                "distance_km": _get(s, "distance_km"),
             },
         }))
     return {"type": "FeatureCollection", "features": features}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from symbiose.services.territories import ensure_territory
+from symbiose.services.territories import ensure_territory, get_territory
 from symbiose.store import UnitOfWork
 from symbiose.store.orm import ApiKeyRow, TerritoryRow
 
@@ -39,7 +39,8 @@ def create_api_key(uow: UnitOfWork, territory: str, role: str, label: str | None
     """A new key for ``territory`` with ``role``; returns the key (shown once) and commits."""
     if role not in ROLES:
         raise ValueError(f"invalid role {role!r}; expected one of {', '.join(ROLES)}")
-    t = ensure_territory(uow, territory)
+    # an admin key may open a new territory; other keys need an existing one (a typo must not create one)
+    t = ensure_territory(uow, territory) if role == "admin" else get_territory(uow, territory)
     key = "sym_" + secrets.token_urlsafe(32)
     uow.session.add(ApiKeyRow(key_hash=hash_key(key), prefix=key[:8], territory_id=t.id, role=role, label=label))
     uow.commit()

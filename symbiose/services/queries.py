@@ -355,6 +355,7 @@ def indicators(uow: UnitOfWork, territory: str | TerritoryRow) -> dict[str, Any]
 
     Counted: the latest finished run's synergies in the optimised plan, plus
     any of its synergies an animator has taken up (status beyond ``proposed``).
+    Rejected synergies appear under their status only, not in the total nor by type.
     """
     t = _territory(uow, territory)
     run_id = latest_done_run_id(uow, t.id)
@@ -372,7 +373,11 @@ def indicators(uow: UnitOfWork, territory: str | TerritoryRow) -> dict[str, Any]
             .group_by(SynergyRow.type, _STATUS)
         ).all()
         for kind, status, n, tonnes, eur, co2 in rows:
-            for acc in (total, by_status.setdefault(status, _zero()), by_type.setdefault(kind, _zero())):
+            live = status != FollowUpStatus.REJECTED.value  # abandoned leads count in their status only
+            targets = [by_status.setdefault(status, _zero())]
+            if live:
+                targets += [total, by_type.setdefault(kind, _zero())]
+            for acc in targets:
                 _add(acc, n, tonnes, eur, co2)
     return {
         "territory": t.code,
@@ -394,7 +399,8 @@ def territory_map(uow: UnitOfWork, territory: str | TerritoryRow, *, redactor: R
     if run_id is not None:
         pairs = uow.session.execute(
             select(SynergyRow, _STATUS).outerjoin(FollowUpRow, _FOLLOW_JOIN)
-            .where(SynergyRow.run_id == run_id).order_by(SynergyRow.rank, SynergyRow.id)
+            .where(SynergyRow.run_id == run_id, or_(SynergyRow.in_plan.is_(True), _STATUS != FollowUpStatus.PROPOSED.value))
+            .order_by(SynergyRow.rank, SynergyRow.id)
         ).all()
         consents: dict[str, set[str]] = defaultdict(set)
         if redactor is not None and redactor.active:

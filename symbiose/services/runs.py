@@ -14,7 +14,7 @@ from symbiose.ingest import Progress
 from symbiose.services.imports import read_file
 from symbiose.services.territories import get_territory
 from symbiose.store import UnitOfWork
-from symbiose.store.orm import CompanyRow, FlowRow, FollowUpRow, RunRow, SynergyRow, utcnow
+from symbiose.store.orm import CompanyRow, FlowRow, FollowUpEventRow, FollowUpRow, RunRow, SynergyRow, utcnow
 
 
 class InputRejected(ValueError):
@@ -93,8 +93,10 @@ def _store_result(uow: UnitOfWork, run: RunRow, result: MatchResult) -> None:
             quantity=syn.quantity, tonnes_diverted=syn.tonnes_diverted, savings_eur=syn.savings_eur,
             co2_avoided_t=syn.co2_avoided_t, company_ids=company_ids, payload=payload,
         ))
-        if kh not in known:
-            s.add(FollowUpRow(territory_id=run.territory_id, key_hash=kh, status="proposed"))
+        if kh not in known:  # first proposal: the follow-up history starts here
+            followup = FollowUpRow(territory_id=run.territory_id, key_hash=kh, status="proposed")
+            followup.events.append(FollowUpEventRow(status="proposed", note=f"proposée par l'appariement n° {run.id}", actor=run.actor))
+            s.add(followup)
             known.add(kh)
     run.summary = doc["summary"]
     run.result = {k: v for k, v in doc.items() if k != "synergies"}

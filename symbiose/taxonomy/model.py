@@ -122,6 +122,7 @@ class FamilyEntry(BaseModel):
     min_collections_per_year: int = 12
     individual_trip_km: Figure | None = None  # a lone company's collection trip (return)
     legal_fr: str | None = None
+    recovery: bool = True  # collection: the pooled, sorted stream goes to recovery, not the usual treatment
 
 
 class ParametersFile(BaseModel):
@@ -201,6 +202,7 @@ class PoolingFamily:
     min_collections_per_year: int
     individual_trip_km: Figure | None
     legal_fr: str | None
+    recovery: bool = True
 
 
 @dataclass(frozen=True)

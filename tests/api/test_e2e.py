@@ -73,7 +73,7 @@ def test_upload_run_list_follow_up_indicators(client: httpx.Client, keys: Keys) 
     ranks = [s["rank"] for s in page["items"]]
     assert ranks == sorted(ranks)
     for s in page["items"]:
-        assert s["status"] == "proposed" and s["history"] == []
+        assert s["status"] == "proposed" and [e["status"] for e in s["history"]] == ["proposed"]
     subst = [s for s in page["items"] if s["type"] == "substitution"]
     assert subst, "the HCl supplier and its buyers make at least one substitution"
     target = subst[0]
@@ -111,7 +111,7 @@ def test_upload_run_list_follow_up_indicators(client: httpx.Client, keys: Keys) 
     body = _problem(client.patch(url, json={"status": "studied"}, headers=auth(k)), 409)
     assert body["current"] == "implemented" and body["requested"] == "studied"
     history = client.get(url, headers=auth(k)).json()["history"]
-    assert [e["status"] for e in history] == ["contacted", "implemented"]
+    assert [e["status"] for e in history] == ["proposed", "contacted", "implemented"]
     assert all(e["at"].endswith("Z") and e["actor"].startswith("animator:") for e in history)
 
     other = next(s for s in page["items"] if s["id"] != target["id"])
@@ -130,9 +130,11 @@ def test_upload_run_list_follow_up_indicators(client: httpx.Client, keys: Keys) 
     assert impl["savings_eur"] == pytest.approx(target["savings_eur"], abs=0.01)
     assert impl["co2_avoided_t"] == pytest.approx(target["co2_avoided_t"], abs=0.001)
     assert ind["by_status"]["rejected"]["synergies"] == 1
-    assert ind["total"]["synergies"] == sum(v["synergies"] for v in ind["by_status"].values())
+    live = {k: v for k, v in ind["by_status"].items() if k != "rejected"}
+    assert ind["total"]["synergies"] == sum(v["synergies"] for v in live.values())  # abandoned leads are not in the total
     assert ind["total"]["synergies"] == sum(v["synergies"] for v in ind["by_type"].values())
-    assert ind["by_type"]["substitution"]["synergies"] == len([s for s in page["items"] if s["type"] == "substitution" and s["in_plan"]])
+    rejected_subst = int(other["type"] == "substitution" and other["in_plan"])
+    assert ind["by_type"]["substitution"]["synergies"] == len([s for s in page["items"] if s["type"] == "substitution" and s["in_plan"]]) - rejected_subst
 
     # a second run proposes the same synergies again: their follow-up is kept
     second = run_to_done(client, k)
@@ -141,7 +143,7 @@ def test_upload_run_list_follow_up_indicators(client: httpx.Client, keys: Keys) 
     kept = {(s["type"], s["resource"], tuple(sorted(p["company_id"] for p in s["suppliers"] + s["receivers"]))): s for s in again}
     key = lambda s: (s["type"], s["resource"], tuple(sorted(p["company_id"] for p in s["suppliers"] + s["receivers"])))  # noqa: E731
     assert kept[key(target)]["status"] == "implemented"
-    assert [e["status"] for e in kept[key(target)]["history"]] == ["contacted", "implemented"]
+    assert [e["status"] for e in kept[key(target)]["history"]] == ["proposed", "contacted", "implemented"]
     assert kept[key(other)]["status"] == "rejected" and kept[key(other)]["note"] == "n'ont pas abouti"
 
     # companies and flows

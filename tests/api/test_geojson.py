@@ -43,7 +43,8 @@ def test_substitution_is_a_line_from_supplier_to_receiver() -> None:
     assert line["geometry"] == {"type": "LineString", "coordinates": [[4.81, 43.41], [4.9, 43.5]]}
     assert line["properties"] == {"kind": "synergy", "id": "S-0001", "type": "substitution",
                                   "resource": "chemical.acid.hcl", "quantity": 80.0, "unit": "t/year",
-                                  "savings_eur": 1000.0, "co2_avoided_t": 2.0, "status": "studied"}
+                                  "savings_eur": 1000.0, "co2_avoided_t": 2.0, "status": "studied",
+                                  "in_plan": True, "distance_km": None}
     two = _synergy(suppliers=[{"company_id": "A"}, {"company_id": "C"}], receivers=[{"company_id": "B"}])
     multi = territory_geojson([A, B, C], FLOWS, [two])["features"][-1]["geometry"]
     assert multi["type"] == "MultiLineString" and len(multi["coordinates"]) == 2
@@ -94,3 +95,9 @@ def test_follow_up_transitions(current: str, requested: str, allowed: bool) -> N
     else:
         with pytest.raises(TransitionRejected):
             check_transition(current, requested)
+
+
+def test_a_group_purchase_is_its_members_not_a_round() -> None:
+    s = _synergy(type="mutualisation", suppliers=[], receivers=[{"company_id": "A"}, {"company_id": "B"}], route=[])
+    geometry = territory_geojson([A, B], FLOWS, [s])["features"][-1]["geometry"]
+    assert geometry["type"] == "MultiPoint" and len(geometry["coordinates"]) == 2

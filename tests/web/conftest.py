@@ -45,12 +45,14 @@ class Keys:
 
 
 def _make_keys(url: str) -> Keys:
-    from symbiose.services import create_api_key
+    from symbiose.services import create_api_key, ensure_territory
     from symbiose.store import UnitOfWork
 
     made = []
     for territory, role in ((TERRITORY, "animator"), (TERRITORY, "portal"), ("autre-zone", "animator")):
         with UnitOfWork(url) as uow:
+            ensure_territory(uow, territory)
+            uow.commit()
             made.append(create_api_key(uow, territory, role))
     return Keys(*made)
 

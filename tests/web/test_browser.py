@@ -121,7 +121,7 @@ def test_animator_journey(page, live_server):
     pg.get_by_role("button", name="Mise en œuvre").click()
     expect(pg.get_by_role("status").filter(has_text="suivi a été enregistré")).to_be_visible()
     expect(pg.locator("#statut-actuel")).to_have_text("Réalisée")
-    expect(pg.locator("#historique tbody tr")).to_have_count(1)
+    expect(pg.locator("#historique tbody tr")).to_have_count(2)  # proposed by the run, then implemented
     expect(pg.get_by_role("button", name="Mise en œuvre")).to_have_count(0)
     screenshot(pg, "synergie")
 

@@ -1,0 +1,157 @@
+"""Which synergies are most worth doing: a multi-criteria score and the ranking.
+
+An animator does not follow up the synergies in order of euros at reference
+prices alone: an exchange the firms have already priced, on a resource read
+for sure in the diagnostic, between close neighbours, that settles a flow
+entirely, is worth a phone call before a larger but speculative one. Each
+synergy gets factors in [0, 1]:
+
+``benefit``
+    net yearly benefit ``b``, on a log scale: ``ln(1+b)/ln(1+B)``, ``B`` the
+    largest of the run (0 when ``b ≤ 0``); a 500 € exchange stays visible
+    beside a 500 000 € one.
+``co2``
+    tCO2e avoided, on the same log scale against the run's largest.
+``confidence``
+    how sure the classification of the synergy's flows is (the lowest).
+``link``
+    how direct the substitution is: the same resource, a more specific one
+    (descendant), or a substitution rule of the taxonomy
+    (``rank_link_*`` parameters); a mutualisation pools one family: 1.
+``figures``
+    share of the synergy's flows whose cost the companies reported
+    themselves (``cost_eur_per_unit``) rather than taken at reference prices.
+``checked``
+    share of the qualities the receiver's resource requires (temperature,
+    concentration: the taxonomy gives them a range) that both companies
+    stated, so the match was checked on their values.
+``proximity``
+    ``1 − d/R``: the distance against the economic radius ``R`` of the link
+    (``max_distance_km`` of the rule or resource).
+``coverage``
+    the larger of the share of the output taken and the share of the need
+    met: an exchange that settles one side's flow entirely needs no other
+    partner.
+
+A factor that does not apply is left out (``checked`` when no quality
+matters; ``link``, ``checked``, ``proximity`` and ``coverage`` for a
+mutualisation, which pools whole flows of one family over a round). The merit
+``m`` is the weighted mean of the factors that apply (weights
+``rank_weight_<factor>`` of ``parameters.yaml``, each with its rationale).
+Score: ``0.5 + 0.5·m`` for a synergy of the plan, ``0.5·m`` for one left
+out, so the plan always comes first and the score falls with the rank. Ids
+``S-0001``... follow the rank; ties are broken by type, resource and
+participants, so a run is deterministic. The factors are written in
+``details["score_factors"]``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from symbiose.domain import Flow, Synergy, SynergyType
+from symbiose.taxonomy import Taxonomy
+
+FACTORS = ("benefit", "co2", "confidence", "link", "figures", "checked", "proximity", "coverage")
+
+
+def weights_of(taxonomy: Taxonomy) -> dict[str, float]:
+    """The factor weights of ``parameters.yaml``, normalised to sum to 1.
+
+    A factor without a ``rank_weight_<factor>`` parameter is not used; a
+    taxonomy with none of them ranks by benefit alone."""
+    raw = {f: max(0.0, taxonomy.param(name)) for f in FACTORS if (name := f"rank_weight_{f}") in taxonomy.parameters}
+    total = sum(raw.values())
+    if total <= 0:
+        return {"benefit": 1.0}
+    return {f: w / total for f, w in raw.items() if w > 0}
+
+
+def _log_share(x: float, best: float) -> float:
+    if x <= 0 or best <= 0:
+        return 0.0
+    return min(1.0, math.log1p(x) / math.log1p(best))
+
+
+def _flows_of(s: Synergy, flows: Mapping[str, Flow]) -> list[Flow]:
+    return [flows[p.flow_id] for p in (*s.suppliers, *s.receivers) if p.flow_id in flows]
+
+
+def _checked(supply: Flow | None, demand: Flow | None, taxonomy: Taxonomy) -> float | None:
+    """Share of the qualities the demand's resource requires that both flows state (None: none required)."""
+    if supply is None or demand is None or demand.resource not in taxonomy:
+        return None
+    need = taxonomy.get(demand.resource)
+    stated = [
+        getattr(supply, attr) is not None and getattr(demand, attr) is not None
+        for attr, rng in (("temperature_c", "temperature_range_c"), ("concentration_pct", "concentration_range_pct"))
+        if getattr(need, rng) is not None
+    ]
+    return sum(stated) / len(stated) if stated else None
+
+
+def score_factors(
+    s: Synergy, flows: Mapping[str, Flow], taxonomy: Taxonomy, best_benefit: float, best_co2: float
+) -> dict[str, float]:
+    """The factors of one synergy that apply to it, each in [0, 1] (see the module docstring)."""
+    own = _flows_of(s, flows)
+    d = s.details or {}
+    out: dict[str, float | None] = {
+        "benefit": _log_share(s.savings_eur, best_benefit),
+        "co2": _log_share(s.co2_avoided_t, best_co2),
+        "confidence": min((f.confidence for f in own), default=1.0),
+        "figures": sum(f.cost_eur_per_unit is not None for f in own) / len(own) if own else 0.0,
+    }
+    if s.type == SynergyType.SUBSTITUTION:
+        rule = str(d.get("rule", "rule"))
+        link = f"rank_link_{rule if rule in ('same', 'descendant') else 'rule'}"
+        out["link"] = taxonomy.param(link) if link in taxonomy.parameters else None
+        supply = flows.get(s.suppliers[0].flow_id or "")
+        demand = flows.get(s.receivers[0].flow_id or "")
+        out["checked"] = _checked(supply, demand, taxonomy)
+        radius = float(d.get("max_distance_km") or 0.0)
+        out["proximity"] = max(0.0, 1.0 - s.distance_km / radius) if radius > 0 else 0.0
+        shares = []
+        if supply is not None and supply.quantity > 0:
+            shares.append(s.quantity / supply.quantity)
+        if demand is not None and demand.quantity > 0:
+            shares.append(float(d.get("demand_quantity", s.quantity)) / demand.quantity)
+        out["coverage"] = max(shares, default=0.0)
+    return {f: min(1.0, max(0.0, v)) for f in FACTORS if (v := out.get(f)) is not None}
+
+
+def merit(factors: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """Weighted mean of the weighted factors that apply, in [0, 1]."""
+    used = [f for f in factors if f in weights]
+    total = sum(weights[f] for f in used)
+    return sum(weights[f] * factors[f] for f in used) / total if total > 0 else 0.0
+
+
+def rank_synergies(
+    synergies: Iterable[Synergy], flows: Mapping[str, Flow], taxonomy: Taxonomy
+) -> tuple[Synergy, ...]:
+    """Plan first, then left-out; by score; with rank, score, factors and ``S-0001``-style ids."""
+    items = list(synergies)
+    weights = weights_of(taxonomy)
+    best_benefit = max((s.savings_eur for s in items), default=0.0)
+    best_co2 = max((s.co2_avoided_t for s in items), default=0.0)
+    scored: list[tuple[Synergy, float, dict[str, float]]] = []
+    for s in items:
+        factors = score_factors(s, flows, taxonomy, best_benefit, best_co2)
+        m = merit(factors, weights)
+        scored.append((s, round(min(1.0, max(0.0, 0.5 * m + (0.5 if s.in_plan else 0.0))), 4), factors))
+
+    def key(item: tuple[Synergy, float, dict[str, float]]) -> tuple[Any, ...]:
+        s, score, _ = item
+        ids = tuple(p.flow_id or "" for p in s.suppliers + s.receivers)
+        return (not s.in_plan, -score, -round(s.savings_eur, 2), str(s.type), s.resource, s.key, ids)
+
+    scored.sort(key=key)
+    out = []
+    for i, (s, score, factors) in enumerate(scored, start=1):
+        details = {**(s.details or {}), "score_factors": {f: round(v, 4) for f, v in factors.items()}}
+        out.append(replace(s, id=f"S-{i:04d}", rank=i, score=score, details=details))
+    return tuple(out)
