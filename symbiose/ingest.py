@@ -141,8 +141,16 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     wanted = next((n for n in names if fold(n) in ("flux", "flows")), names[0] if names else None)
     if wanted is None:
         return []
-    rows = book.get_sheet_by_name(wanted).to_python(skip_empty_area=False)
-    return [[_cell_text(v) for v in row] for row in rows]
+    sheet = book.get_sheet_by_name(wanted)
+    rows = [[_cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+    for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ():  # a merged cell means its value on every row it spans
+        if r0 < len(rows) and c0 < len(rows[r0]):
+            value = rows[r0][c0]
+            for r in range(r0, min(r1, len(rows) - 1) + 1):
+                rows[r].extend([""] * (c1 + 1 - len(rows[r])))
+                for c in range(c0, c1 + 1):
+                    rows[r][c] = value
+    return rows
 
 
 def _decode(data: bytes) -> tuple[str, Issue | None]:

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 

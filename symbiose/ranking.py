@@ -70,64 +70,91 @@ def weights_of(taxonomy: Taxonomy) -> dict[str, float]:
     return {f: w / total for f, w in raw.items() if w > 0}
 
 
-def _log_share(x: float, best: float) -> float:
-    if x <= 0 or best <= 0:
-        return 0.0
-    return min(1.0, math.log1p(x) / math.log1p(best))
+class Scorer:
+    """The factors and merit of the synergies of one run (taxonomy figures read once)."""
+
+    _QUALITIES = (("temperature_c", "temperature_range_c"), ("concentration_pct", "concentration_range_pct"))
+
+    def __init__(self, flows: Mapping[str, Flow], taxonomy: Taxonomy, best_benefit: float, best_co2: float):
+        self.flows = flows
+        self.taxonomy = taxonomy
+        self.weights = weights_of(taxonomy)
+        self._log_benefit = math.log1p(best_benefit) if best_benefit > 0 else 0.0
+        self._log_co2 = math.log1p(best_co2) if best_co2 > 0 else 0.0
+        params = taxonomy.parameters
+        self._link = {
+            kind: params[name].value if (name := f"rank_link_{kind}") in params else None
+            for kind in ("same", "descendant", "rule")
+        }
+        self._needs: dict[str, tuple[str, ...]] = {}  # demand code -> flow attributes it requires
+
+    def _needed(self, code: str) -> tuple[str, ...]:
+        attrs = self._needs.get(code)
+        if attrs is None:
+            res = self.taxonomy.resources.get(code)
+            attrs = tuple(a for a, rng in self._QUALITIES if res is not None and getattr(res, rng) is not None)
+            self._needs[code] = attrs
+        return attrs
+
+    @staticmethod
+    def _log_share(x: float, log_best: float) -> float:
+        return min(1.0, math.log1p(x) / log_best) if x > 0 and log_best > 0 else 0.0
+
+    def factors(self, s: Synergy) -> dict[str, float]:
+        """The factors of one synergy that apply to it, each in [0, 1] (see the module docstring)."""
+        flows = self.flows
+        own = [flows[p.flow_id] for p in (*s.suppliers, *s.receivers) if p.flow_id in flows]
+        out: dict[str, float] = {
+            "benefit": self._log_share(s.savings_eur, self._log_benefit),
+            "co2": self._log_share(s.co2_avoided_t, self._log_co2),
+            "confidence": min((f.confidence for f in own), default=1.0),
+            "figures": sum(f.cost_eur_per_unit is not None for f in own) / len(own) if own else 0.0,
+        }
+        if s.type != SynergyType.SUBSTITUTION:
+            return {f: min(1.0, max(0.0, v)) for f, v in out.items()}
+        d = s.details or {}
+        rule = d.get("rule", "rule")
+        link = self._link["same" if rule == "same" else "descendant" if rule == "descendant" else "rule"]
+        if link is not None:
+            out["link"] = link
+        supply = flows.get(s.suppliers[0].flow_id or "")
+        demand = flows.get(s.receivers[0].flow_id or "")
+        if supply is not None and demand is not None:
+            needed = self._needed(demand.resource)
+            if needed:
+                stated = sum(getattr(supply, a) is not None and getattr(demand, a) is not None for a in needed)
+                out["checked"] = stated / len(needed)
+        radius = float(d.get("max_distance_km") or 0.0)
+        out["proximity"] = 1.0 - s.distance_km / radius if radius > 0 else 0.0
+        coverage = 0.0
+        if supply is not None and supply.quantity > 0:
+            coverage = s.quantity / supply.quantity
+        if demand is not None and demand.quantity > 0:
+            coverage = max(coverage, float(d.get("demand_quantity", s.quantity)) / demand.quantity)
+        out["coverage"] = coverage
+        return {f: min(1.0, max(0.0, v)) for f, v in out.items()}
+
+    def merit(self, factors: Mapping[str, float]) -> float:
+        """Weighted mean of the weighted factors that apply, in [0, 1]."""
+        return merit(factors, self.weights)
 
 
-def _flows_of(s: Synergy, flows: Mapping[str, Flow]) -> list[Flow]:
-    return [flows[p.flow_id] for p in (*s.suppliers, *s.receivers) if p.flow_id in flows]
-
-
-def _checked(supply: Flow | None, demand: Flow | None, taxonomy: Taxonomy) -> float | None:
-    """Share of the qualities the demand's resource requires that both flows state (None: none required)."""
-    if supply is None or demand is None or demand.resource not in taxonomy:
-        return None
-    need = taxonomy.get(demand.resource)
-    stated = [
-        getattr(supply, attr) is not None and getattr(demand, attr) is not None
-        for attr, rng in (("temperature_c", "temperature_range_c"), ("concentration_pct", "concentration_range_pct"))
-        if getattr(need, rng) is not None
-    ]
-    return sum(stated) / len(stated) if stated else None
+def merit(factors: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """Weighted mean of the weighted factors that apply, in [0, 1]."""
+    total = num = 0.0
+    for f, v in factors.items():
+        w = weights.get(f)
+        if w:
+            total += w
+            num += w * v
+    return num / total if total > 0 else 0.0
 
 
 def score_factors(
     s: Synergy, flows: Mapping[str, Flow], taxonomy: Taxonomy, best_benefit: float, best_co2: float
 ) -> dict[str, float]:
     """The factors of one synergy that apply to it, each in [0, 1] (see the module docstring)."""
-    own = _flows_of(s, flows)
-    d = s.details or {}
-    out: dict[str, float | None] = {
-        "benefit": _log_share(s.savings_eur, best_benefit),
-        "co2": _log_share(s.co2_avoided_t, best_co2),
-        "confidence": min((f.confidence for f in own), default=1.0),
-        "figures": sum(f.cost_eur_per_unit is not None for f in own) / len(own) if own else 0.0,
-    }
-    if s.type == SynergyType.SUBSTITUTION:
-        rule = str(d.get("rule", "rule"))
-        link = f"rank_link_{rule if rule in ('same', 'descendant') else 'rule'}"
-        out["link"] = taxonomy.param(link) if link in taxonomy.parameters else None
-        supply = flows.get(s.suppliers[0].flow_id or "")
-        demand = flows.get(s.receivers[0].flow_id or "")
-        out["checked"] = _checked(supply, demand, taxonomy)
-        radius = float(d.get("max_distance_km") or 0.0)
-        out["proximity"] = max(0.0, 1.0 - s.distance_km / radius) if radius > 0 else 0.0
-        shares = []
-        if supply is not None and supply.quantity > 0:
-            shares.append(s.quantity / supply.quantity)
-        if demand is not None and demand.quantity > 0:
-            shares.append(float(d.get("demand_quantity", s.quantity)) / demand.quantity)
-        out["coverage"] = max(shares, default=0.0)
-    return {f: min(1.0, max(0.0, v)) for f in FACTORS if (v := out.get(f)) is not None}
-
-
-def merit(factors: Mapping[str, float], weights: Mapping[str, float]) -> float:
-    """Weighted mean of the weighted factors that apply, in [0, 1]."""
-    used = [f for f in factors if f in weights]
-    total = sum(weights[f] for f in used)
-    return sum(weights[f] * factors[f] for f in used) / total if total > 0 else 0.0
+    return Scorer(flows, taxonomy, best_benefit, best_co2).factors(s)
 
 
 def rank_synergies(
@@ -135,23 +162,22 @@ def rank_synergies(
 ) -> tuple[Synergy, ...]:
     """Plan first, then left-out; by score; with rank, score, factors and ``S-0001``-style ids."""
     items = list(synergies)
-    weights = weights_of(taxonomy)
-    best_benefit = max((s.savings_eur for s in items), default=0.0)
-    best_co2 = max((s.co2_avoided_t for s in items), default=0.0)
-    scored: list[tuple[Synergy, float, dict[str, float]]] = []
+    scorer = Scorer(
+        flows,
+        taxonomy,
+        max((s.savings_eur for s in items), default=0.0),
+        max((s.co2_avoided_t for s in items), default=0.0),
+    )
+    scored: list[tuple[tuple[Any, ...], Synergy, float, dict[str, float]]] = []
     for s in items:
-        factors = score_factors(s, flows, taxonomy, best_benefit, best_co2)
-        m = merit(factors, weights)
-        scored.append((s, round(min(1.0, max(0.0, 0.5 * m + (0.5 if s.in_plan else 0.0))), 4), factors))
-
-    def key(item: tuple[Synergy, float, dict[str, float]]) -> tuple[Any, ...]:
-        s, score, _ = item
+        factors = scorer.factors(s)
+        score = round(min(1.0, max(0.0, 0.5 * scorer.merit(factors) + (0.5 if s.in_plan else 0.0))), 4)
         ids = tuple(p.flow_id or "" for p in s.suppliers + s.receivers)
-        return (not s.in_plan, -score, -round(s.savings_eur, 2), str(s.type), s.resource, s.key, ids)
-
-    scored.sort(key=key)
+        key = (not s.in_plan, -score, -round(s.savings_eur, 2), str(s.type), s.resource, s.key, ids)
+        scored.append((key, s, score, factors))
+    scored.sort(key=lambda item: item[0])
     out = []
-    for i, (s, score, factors) in enumerate(scored, start=1):
+    for i, (_, s, score, factors) in enumerate(scored, start=1):
         details = {**(s.details or {}), "score_factors": {f: round(v, 4) for f, v in factors.items()}}
         out.append(replace(s, id=f"S-{i:04d}", rank=i, score=score, details=details))
     return tuple(out)

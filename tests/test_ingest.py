@@ -159,3 +159,25 @@ def test_any_csv_under_the_real_header_gives_report_or_row_errors(rows, sep):
         assert e.row is None or e.row >= 1
     if p.ok:
         assert all(f.quantity >= 0 for f in p.diagnostic.flows)
+
+
+def test_xlsx_merged_cells_fill_every_row_they_span():
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf)
+    sheet = book.add_worksheet("flux")
+    sheet.write_row(0, 0, HEADER_EN.split(","))
+    sheet.merge_range(1, 0, 2, 0, "A1")  # one company over two rows, as animators' sheets do
+    sheet.merge_range(1, 1, 2, 1, "Alpha")
+    sheet.write_row(1, 2, ["out", "wood.pallet", 2, "t", "year", 43.44, 4.94])
+    sheet.write_row(2, 2, ["in", "wood.pallet", 1, "t", "year", 43.44, 4.94])
+    book.close()
+    p = read(buf.getvalue(), filename="d.xlsx")
+    assert p.ok, p.errors
+    assert sorted(f.direction for f in p.diagnostic.flows) == ["in", "out"]
+    assert {f.company_id for f in p.diagnostic.flows} == {"A1"}
+
+
+def test_utf16_excel_export_is_read():
+    p = read(GOOD_EN.encode("utf-16"))
+    assert p.ok and len(p.diagnostic.flows) == 2
+    assert any("UTF-16" in w.message for w in p.warnings)

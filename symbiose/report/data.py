@@ -15,6 +15,7 @@ from symbiose.domain import Company, Diagnostic, Flow
 from symbiose.explain import format as fr
 from symbiose.explain.substitution import ewc_text
 from symbiose.privacy import anonymised_label
+from symbiose.domain import UNKNOWN_RESOURCE
 from symbiose.taxonomy import get_taxonomy
 
 TYPE_FR = {"substitution": "Substitution", "mutualisation": "Mutualisation"}
@@ -180,7 +181,9 @@ class Report:
 
 
 def resource_label(code: str) -> str:
-    """French label of a taxonomy code (the code itself when unknown)."""
+    """French label of a taxonomy code (« Non classé — à revoir » for ``unknown``)."""
+    if code == UNKNOWN_RESOURCE:
+        return "Non classé — à revoir"
     res = get_taxonomy().resources.get(code)
     return res.label_fr if res is not None else code
 

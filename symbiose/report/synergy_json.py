@@ -92,7 +92,8 @@ def result_to_dict(result: MatchResult) -> dict[str, Any]:
         "summary": _plain(result.summary),
         "synergies": [synergy_to_dict(s) for s in result.synergies],
         "warnings": [_issue(i) for i in result.warnings],
-        "solver": _plain(result.solver),
+        # timings vary from run to run: left out so the same input gives the same document
+        "solver": _plain({k: v for k, v in result.solver.items() if not k.endswith("_seconds")}),
     }
 
 

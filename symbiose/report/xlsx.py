@@ -232,7 +232,8 @@ def _indicator_rows(report: Report) -> list[tuple[str, str, Any, str]]:
                 (label, "Économies (€/an)", tot.savings_eur, "eur"),
                 (label, "CO₂e évité (t/an)", tot.co2_avoided_t, "co2"),
             ]
-    return rows
+    digits = {"qty": 3, "eur": 2, "co2": 3}  # sums of floats: stored rounded, as displayed
+    return [(g, i, round(v, digits[k]) if k in digits and isinstance(v, float) else v, k) for g, i, v, k in rows]
 
 
 def write_workbook(report: Report, path: Path) -> Path:
