@@ -36,6 +36,7 @@ from scipy.sparse.csgraph import connected_components
 from symbiose.domain import Allocation, Candidate, Solution
 
 _SOLVED = ("OPTIMAL", "FEASIBLE")
+_STATUSES = (*_SOLVED, "INFEASIBLE", "UNBOUNDED", "ABNORMAL", "NOT_SOLVED", "MODEL_INVALID")  # others: ABNORMAL
 _TOL = 1e-7  # relative amount below which a flow is read as zero
 MIP_RELATIVE_GAP = 1e-4  # SCIP stops when its plan is within this share of the best bound
 
@@ -256,7 +257,7 @@ def _solve_component(comp: Component, time_limit_s: float, mip_gap: float) -> No
     start = time.perf_counter()
     status = solver.solve(comp.model).name
     comp.seconds = time.perf_counter() - start
-    comp.status = status if status in _SOLVED or status in ("INFEASIBLE", "UNBOUNDED", "NOT_SOLVED") else "ABNORMAL"
+    comp.status = status if status in _STATUSES else "ABNORMAL"
     if comp.status in _SOLVED:
         comp.values = solver.values(comp.model.get_variables()).to_numpy(dtype=float)
         comp.objective_eur = float(solver.objective_value)

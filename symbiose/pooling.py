@@ -21,6 +21,13 @@ The work runs in four steps, one function each:
 4. :func:`pool_synergies` — one :class:`Synergy` per group worth doing
    (savings > 0), with its French explanation.
 
+The matcher first asks :func:`outside_values` what each output would save in
+a pooled collection (the optimiser's alternative to a substitution): the same
+groups and cost model, with the rounds' km *estimated*
+(:func:`symbiose.routing.estimate_round`, no solver), so that each group is
+routed once per run, in :func:`pool_synergies` on what the substitutions
+leave.
+
 Cost model (figures of ``pooling.yaml``, ``parameters.yaml``):
 
 - *individual* yearly cost of a flow: the company's own ``cost_eur_per_unit``

@@ -17,7 +17,7 @@ synergy gets factors in [0, 1]:
 ``link``
     how direct the substitution is: the same resource, a more specific one
     (descendant), or a substitution rule of the taxonomy
-    (``rank_link_*`` parameters); a mutualisation pools one family: 1.
+    (``rank_link_*`` parameters).
 ``figures``
     share of the synergy's flows whose cost the companies reported
     themselves (``cost_eur_per_unit``) rather than taken at reference prices.
@@ -35,14 +35,17 @@ synergy gets factors in [0, 1]:
 
 A factor that does not apply is left out (``checked`` when no quality
 matters; ``link``, ``checked``, ``proximity`` and ``coverage`` for a
-mutualisation, which pools whole flows of one family over a round). The merit
-``m`` is the weighted mean of the factors that apply (weights
-``rank_weight_<factor>`` of ``parameters.yaml``, each with its rationale).
-Score: ``0.5 + 0.5·m`` for a synergy of the plan, ``0.5·m`` for one left
-out, so the plan always comes first and the score falls with the rank. Ids
-``S-0001``... follow the rank; ties are broken by type, resource and
-participants, so a run is deterministic. The factors are written in
-``details["score_factors"]``.
+mutualisation, which pools whole flows of one family over a round), and so
+is a factor whose weight (or link figure) the taxonomy does not give. The
+merit ``m`` is the weighted mean of the factors left (weights
+``rank_weight_<factor>`` of ``parameters.yaml``, each with its rationale; a
+taxonomy with none ranks by benefit alone). Score: ``0.5 + 0.5·m`` for a
+synergy of the plan, ``0.5·m`` for one left out, so the plan always comes
+first and the score falls with the rank. Ids ``S-0001``... follow the rank;
+ties are broken by net benefit, type, resource and participants, so a run is
+deterministic. The factors are written in ``details["score_factors"]``.
+The optimiser's plan itself is unchanged: it maximises the net € benefit;
+ranking only orders what it and the left-out alternatives propose.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from symbiose.valuation import (
     with_value,
 )
 from tests.conftest import TEST_PARAMETERS, company, diagnostic, flow
+from tests.test_candidates import random_territory
 
 P = TEST_PARAMETERS
 
@@ -113,3 +114,19 @@ def test_value_candidates_fills_the_candidates(small_taxonomy):
     assert valued == replace(c, value_eur_per_unit=v.value_eur_per_unit, co2_t_per_unit=v.co2_t_per_unit,
                              fixed_cost_eur=v.fixed_cost_eur)
     assert with_value(c, v) == valued
+
+
+def test_value_candidates_on_columns_equals_one_by_one(small_taxonomy):
+    """The vectorised valuation gives, bit for bit, what Valuer.value gives candidate by candidate:
+    trucked and piped resources, taxonomy figures and companies' own costs mixed."""
+    d = random_territory(7, 300)
+    flows = [replace(f, cost_eur_per_unit=float(i % 40) - 5) if i % 3 == 0 else f for i, f in enumerate(d.flows)]
+    d = replace(d, flows=tuple(flows))
+    cands, _ = generate_candidates(d, small_taxonomy)
+    by_id = {f.id: f for f in d.flows}
+    assert len(cands) > 100 and any(c.supply_resource.startswith("energy") for c in cands)
+    expected = [with_value(c, value_candidate(c, by_id[c.supply_flow_id], by_id[c.demand_flow_id], small_taxonomy))
+                for c in cands]
+    got = value_candidates(cands, d, small_taxonomy)
+    assert got == expected
+    assert any(c.fixed_cost_eur > 0 for c in got) and value_candidates([], d, small_taxonomy) == []
