@@ -21,9 +21,7 @@ its source in :attr:`Valuation.sources` so reports can cite it.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -307,23 +305,10 @@ def value_candidates(
         disposal, purchase, ratio, km, mass, handling, column(lambda f: 0.0 if f.pipe else 1.0),
         column(lambda f: f.co2_virgin), column(lambda f: f.co2_treatment), p,
     )
-    with _gc_paused():  # tens of thousands of acyclic objects: collections would only rescan the heap
-        return [
-            _valued(c, v, co2, fx)
-            for c, v, co2, fx in zip(cands, value.tolist(), co2_t.tolist(), fixed.tolist(), strict=True)
-        ]
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for a bulk allocation, then as it was."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    return [
+        _valued(c, v, co2, fx)
+        for c, v, co2, fx in zip(cands, value.tolist(), co2_t.tolist(), fixed.tolist(), strict=True)
+    ]
 
 
 def _valued(c: Candidate, value: float, co2_t: float, fixed: float) -> Candidate:
