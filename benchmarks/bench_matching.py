@@ -14,8 +14,11 @@ pair within reach and with each flow's k nearest compatible partners (the
 ``auto`` setting of :func:`symbiose.matching.match` from 10 000 flows), each
 against :func:`naive_candidates` (same rules, every pair; up to 20 000
 flows) with a check that both give the same set; valuation, optimisation and
-the whole ``match``; growth against n·log n; peak Python memory
-(tracemalloc, a second pass; OR-Tools' own C++ memory is not seen by it).
+the whole ``match`` (best of 3 up to 5 000 flows), the pooling module's calls
+against a baseline measured in the same run (every group routed, what the
+outside values cost before they were estimated); growth against n·log n;
+peak Python memory (tracemalloc, a second pass; OR-Tools' own C++ memory is
+not seen by it).
 """
 
 from __future__ import annotations
@@ -225,7 +228,7 @@ def report(rows: list[dict[str, Any]], tax_name: str, memory: bool, k: int) -> s
         f"{_cpu_count()} cores, load average {_load()} when written); taxonomy: {tax_name}.",
         "Synthetic seeded territories: business parks of 30 companies over a region whose area grows "
         "with n (constant density, 100 000 flows ≈ mainland France), 2–6 flows per company. "
-        "Times in seconds (wall clock, one run).",
+        "Times in seconds (wall clock, one run unless said otherwise).",
         "",
         "## Candidate generation: spatial index against all pairs",
         "",

@@ -74,6 +74,7 @@ Cost model (figures of ``pooling.yaml``, ``parameters.yaml``):
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -136,10 +137,10 @@ class Member:
     lat: float
     lon: float
     flows: tuple[PooledFlow, ...]
+    quantity: float = field(init=False)  # yearly, family unit, all its flows
 
-    @property
-    def quantity(self) -> float:
-        return sum(f.quantity for f in self.flows)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "quantity", sum(f.quantity for f in self.flows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +240,38 @@ def _family_lookup(taxonomy: Taxonomy) -> Callable[[str], PoolingFamily | None]:
     return lookup
 
 
+@dataclass(frozen=True, slots=True)
+class _CodeInfo:
+    """What pooling needs to know of one resource code, looked up once per pass."""
+
+    family: PoolingFamily
+    direction: Direction  # the direction a poolable flow of this code has
+    resource: Resource | None
+    hazardous: bool  # the resource is hazardous
+    food_grade: bool
+
+
+def _code_lookup(taxonomy: Taxonomy) -> Callable[[str], _CodeInfo | None]:
+    """Per resource code, its family and classes (``None``: not poolable), remembered for one pass."""
+    family_of = _family_lookup(taxonomy)
+    memo: dict[str, _CodeInfo | None] = {}
+
+    def lookup(code: str) -> _CodeInfo | None:
+        if code not in memo:
+            family = family_of(code) if code != UNKNOWN_RESOURCE else None
+            resource = taxonomy.resources.get(code)
+            memo[code] = None if family is None else _CodeInfo(
+                family=family,
+                direction=_wanted_direction(family),
+                resource=resource,
+                hazardous=bool(resource is not None and resource.hazardous),
+                food_grade=bool(resource is not None and resource.food_grade),
+            )
+        return memo[code]
+
+    return lookup
+
+
 def _hazardous(taxonomy: Taxonomy, flow: Flow) -> bool:
     resource = taxonomy.resources.get(flow.resource)
     return bool(flow.hazardous or (resource is not None and resource.hazardous))
@@ -316,16 +349,16 @@ def pooling_members(
     issues: list[Issue] = []
     companies = diagnostic.companies_by_id
     unlocated: dict[str, list[str]] = defaultdict(list)
-    by_member: dict[tuple[PoolClass, str], list[PooledFlow]] = defaultdict(list)
-    where: dict[tuple[PoolClass, str], tuple[str, tuple[float, float]]] = {}  # first flow id, its place
-    family_of = _family_lookup(taxonomy)
+    # keyed by ((family id, hazardous, food grade), company id): plain tuples hash fast
+    by_member: dict[tuple[tuple[str, bool, bool], str], list[PooledFlow]] = defaultdict(list)
+    where: dict[tuple[tuple[str, bool, bool], str], tuple[str, tuple[float, float]]] = {}  # first flow id, place
+    code_info = _code_lookup(taxonomy)
     convert = _converter(taxonomy)
     for flow in diagnostic.flows:
-        if flow.resource == UNKNOWN_RESOURCE:
+        info = code_info(flow.resource)
+        if info is None or flow.direction != info.direction:
             continue
-        family = family_of(flow.resource)
-        if family is None or flow.direction != _wanted_direction(family):
-            continue
+        family = info.family
         if available is None:
             quantity = flow.quantity
         else:
@@ -347,13 +380,8 @@ def pooling_members(
             tonnes_ratio = convert(flow, "t") if family.kind == "collection" else 0.0
         except UnitError:
             tonnes_ratio = 0.0
-        resource = taxonomy.resources.get(flow.resource)
-        treatment = _treatment_co2_kg(flow, quantity, family, resource, convert)
-        cls = PoolClass(
-            family=family.id,
-            hazardous=_hazardous(taxonomy, flow),
-            food_grade=bool(resource is not None and resource.food_grade),
-        )
+        treatment = _treatment_co2_kg(flow, quantity, family, info.resource, convert)
+        cls = (family.id, bool(flow.hazardous or info.hazardous), info.food_grade)
         unit_cost = (
             flow.cost_eur_per_unit / ratio
             if flow.cost_eur_per_unit is not None and ratio > 0
@@ -378,9 +406,11 @@ def pooling_members(
             f"{len(ids)} flux « {label} » sans coordonnées ni code postal localisé : "
             f"exclus de la mutualisation ({_ids(sorted(ids))})")))
     members: dict[PoolClass, list[Member]] = defaultdict(list)
+    classes = {key[0]: PoolClass(*key[0]) for key in by_member}
     for (cls, company_id), flows in by_member.items():
         lat, lon = where[(cls, company_id)][1]
-        members[cls].append(Member(company_id, lat, lon, tuple(sorted(flows, key=lambda f: f.flow_id))))
+        flows.sort(key=lambda f: f.flow_id)
+        members[classes[cls]].append(Member(company_id, lat, lon, tuple(flows)))
     for cls in members:
         members[cls].sort(key=lambda m: m.company_id)
     return dict(members), issues
@@ -409,8 +439,10 @@ def cluster(
         return []
     xyz = unit_vectors(np.asarray(lat), np.asarray(lon))
     q = np.asarray(quantity, dtype=float)
-    neighbours = cKDTree(xyz).query_ball_point(xyz, chord_for_km(radius_km))
-    reach = [float(q[nb].sum()) for nb in neighbours]
+    neighbours = cKDTree(xyz).query_ball_point(xyz, chord_for_km(radius_km), return_sorted=True)
+    counts = np.fromiter((len(nb) for nb in neighbours), np.int64, n)  # each point is its own neighbour
+    flat = np.fromiter(itertools.chain.from_iterable(neighbours), np.int64, int(counts.sum()))
+    reach = np.add.reduceat(q[flat], np.r_[0, np.cumsum(counts)[:-1]]).tolist()
     order = sorted(range(n), key=lambda i: (-reach[i], -len(neighbours[i]), keys[i]))
     taken = np.zeros(n, dtype=bool)
     groups = []
