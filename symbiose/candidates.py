@@ -107,6 +107,10 @@ def links_between(supply_code: str, demand_code: str, taxonomy: Taxonomy) -> lis
     links: list[Link] = []
     if Taxonomy.is_under(supply_code, demand_code):
         cond = rules[0] if rules else None
+        tolerance = cond.concentration_tolerance_pct if cond else None
+        if tolerance is None and demand_res.concentration_range_pct is not None:
+            low, high = demand_res.concentration_range_pct  # a grade's commercial spread, e.g. HCl 30-37 %
+            tolerance = (high - low) / 2.0
         links.append(
             Link(
                 kind="same" if supply_code == demand_code else "descendant",
@@ -114,7 +118,7 @@ def links_between(supply_code: str, demand_code: str, taxonomy: Taxonomy) -> lis
                 ratio=1.0,
                 max_distance_km=supply_reach,
                 temperature=thermal or (cond is not None and cond.temperature),
-                concentration_tolerance_pct=cond.concentration_tolerance_pct if cond else None,
+                concentration_tolerance_pct=tolerance,
                 hazardous_ok=cond.hazardous_ok if cond else False,
             )
         )

@@ -153,10 +153,16 @@ def _factors(
         missing.append(name)
         return 0.0
 
-    disposal = figure("disposal_cost_eur", own_disposal, s.disposal_cost_eur)
+    # heat taken from a water stream: the water stays with the supplier, who still treats or discharges it
+    carrier_only = s.root == "water" and d.root == "energy"
+    if carrier_only:
+        sources.append(("disposal_cost_eur", "heat recovery: the water itself is not taken"))
+        disposal, co2_treatment = 0.0, 0.0
+    else:
+        disposal = figure("disposal_cost_eur", own_disposal, s.disposal_cost_eur)
+        co2_treatment = figure("co2_treatment_kg", False, s.co2_treatment_kg) or 0.0
     purchase = figure("purchase_price_eur", own_purchase, d.purchase_price_eur)
     co2_virgin = figure("co2_virgin_kg", False, d.co2_virgin_kg) or 0.0
-    co2_treatment = figure("co2_treatment_kg", False, s.co2_treatment_kg) or 0.0
     pipe = s.infrastructure == "pipe"
     tonnes = tonnes_per_unit(s)
     mass_fig = s.density_t_per_m3 if s.unit == "m3" else s.unit_mass_t if s.unit == "unit" else None

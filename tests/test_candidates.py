@@ -81,6 +81,23 @@ def test_concentration_tolerance_of_the_covering_rule(small_taxonomy):
     assert acid(33, 30) == []  # 3 points apart, tolerance 2
 
 
+def test_same_code_without_a_rule_keeps_within_the_grade_spread(small_taxonomy):
+    from dataclasses import replace
+
+    from symbiose.taxonomy.model import Taxonomy
+
+    tax = replace(small_taxonomy, rules=tuple(r for r in small_taxonomy.rules if r.id != "R-hcl"))
+    assert isinstance(tax, Taxonomy)
+
+    def acid(supply_pct, need_pct):
+        return pair(tax, flow("S", "A", "out", "chemical.acid.hcl", 100, concentration_pct=supply_pct),
+                    flow("D", "B", "in", "chemical.acid.hcl", 100, concentration_pct=need_pct))[0]
+
+    # the grade spans 10-37 %: a need accepts half that spread either side
+    assert ids(acid(33, 25)) == ["S>D"]
+    assert acid(5, 33) == []  # diluted acid does not replace a 33 % grade
+
+
 def test_hazardous_supply_only_to_a_receiver_that_takes_hazard(small_taxonomy):
     bad = flow("S", "A", "out", "paper", 100, hazardous=True)
     refused, _ = pair(small_taxonomy, bad, flow("D", "B", "in", "paper", 50))

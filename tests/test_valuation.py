@@ -130,3 +130,17 @@ def test_value_candidates_on_columns_equals_one_by_one(small_taxonomy):
     got = value_candidates(cands, d, small_taxonomy)
     assert got == expected
     assert any(c.fixed_cost_eur > 0 for c in got) and value_candidates([], d, small_taxonomy) == []
+
+
+def test_heat_recovered_from_water_does_not_avoid_the_water_disposal():
+    from symbiose.taxonomy import get_taxonomy
+
+    tax = get_taxonomy()
+    supply = flow("S", "A", "out", "water.cooling", 100_000, unit="m3", temperature_c=35, cost_eur_per_unit=2.0)
+    need = flow("D", "B", "in", "energy.heat.low", 2_000, unit="MWh", temperature_c=30)
+    d = diagnostic([company("A"), company("B", 1.0)], [supply, need])
+    cands, _ = generate_candidates(d, tax)
+    assert cands, "a cooling-water → low-heat rule links them"
+    v = value_candidate(cands[0], supply, need, tax)
+    assert v.avoided_disposal_eur == 0  # the supplier still discharges its 2 €/m³ water
+    assert v.avoided_purchase_eur > 0
