@@ -34,8 +34,9 @@ apikey_app = typer.Typer(help="Clés d'accès à l'API HTTP.", no_args_is_help=T
 app.add_typer(territory_app, name="territory")
 app.add_typer(apikey_app, name="apikey")
 
-out = Console()
-err = Console(stderr=True)
+# piped to a file or a log, lines are not limited to 80 columns (rich's default off a terminal)
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (else SYMBIOSE_DATABASE_URL, else SQLite in the user data dir).")]
 REPO_DATASETS = Path(__file__).resolve().parents[1] / "datasets"
@@ -242,7 +243,7 @@ def print_summary(doc: dict, top: int = 15) -> None:
     table = Table(show_lines=False)
     table.add_column("rang", justify="right", no_wrap=True)
     table.add_column("type", no_wrap=True)
-    table.add_column("ressource", overflow="ellipsis", no_wrap=True, max_width=28)
+    table.add_column("ressource", overflow="ellipsis", no_wrap=True, max_width=34)
     for col in ("quantité/an", "km", "€/an", "tCO₂e/an", "score"):
         table.add_column(col, justify="right", no_wrap=True)
     for syn in doc["synergies"][:top]:
