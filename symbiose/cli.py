@@ -185,6 +185,7 @@ def match_cmd(
     territory: Annotated[str | None, typer.Option("--territory", help="Match the stored flows of a territory.")] = None,
     json_out: Annotated[str | None, typer.Option("--json", help="Write the synergy JSON to this file ('-' for stdout).")] = None,
     top: Annotated[int | None, typer.Option("--top", min=1, help="Keep the N best synergies.")] = None,
+    graph: Annotated[Path | None, typer.Option("--graph", help="Also write the flow graph (.graphml or .json) for analysts.")] = None,
     db: DbOption = None,
 ) -> None:
     """Find substitution and mutualisation synergies."""
@@ -213,6 +214,17 @@ def match_cmd(
             if result is None:
                 err.print(f"l'appariement n° {run_id} a échoué (voir le message ci-dessus)", markup=False)
                 raise typer.Exit(1)
+    if graph is not None:
+        from symbiose.services.runs import export_flow_graph, load_diagnostic
+
+        if file is not None:
+            from symbiose.services import read_file
+
+            diagnostic = read_file(file, territory=result.territory).diagnostic
+        else:
+            with _uow(db) as uow:
+                diagnostic = load_diagnostic(uow, territory)
+        export_flow_graph(diagnostic, result, graph)
     doc = result_to_dict(result)
     if top is not None:
         doc["synergies"] = doc["synergies"][:top]
@@ -225,6 +237,8 @@ def match_cmd(
     print_summary(doc, top or 15)
     if json_out:
         out.print(f"JSON écrit : {json_out}")
+    if graph is not None:
+        out.print(f"Graphe des flux écrit : {graph}")
 
 
 def print_summary(doc: dict, top: int = 15) -> None:

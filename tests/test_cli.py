@@ -88,3 +88,18 @@ def test_apikey_create_prints_a_key_once(sqlite_url, good_file):
         caller = resolve_api_key(uow, key)
         assert caller is not None and caller.role == "animator" and caller.territory == "fos"
         assert resolve_api_key(uow, key + "x") is None
+
+
+def test_match_file_writes_json_and_the_flow_graph(tmp_path):
+    import networkx as nx
+
+    out, graph = tmp_path / "s.json", tmp_path / "g.graphml"
+    symbiose("match", str(ROOT / "datasets" / "cases" / "fos_piicto" / "diagnostic.csv"), "--json", str(out),
+             "--graph", str(graph), check=True)
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    g = nx.read_graphml(graph)
+    companies = [n for n, a in g.nodes(data=True) if a.get("kind") == "company"]
+    assert len(companies) == doc["summary"]["companies"]
+    allocated = [e for e in g.edges(data=True) if e[2].get("allocated", 0) > 0]
+    plan = [s for s in doc["synergies"] if s["type"] == "substitution" and s["in_plan"]]
+    assert plan and len(allocated) == len(plan)

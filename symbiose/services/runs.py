@@ -151,3 +151,23 @@ def fail_interrupted_runs(uow: UnitOfWork, reason: str = "interrompu par un redÃ
     return res.rowcount or 0
 
 
+
+
+def export_flow_graph(diagnostic: Diagnostic, result: MatchResult, path: Path) -> Path:
+    """Write the flow graph (GraphML or node-link JSON by suffix) with the result's plan on its edges."""
+    from symbiose.candidates import generate_candidates
+    from symbiose.domain import Allocation, Solution
+    from symbiose.graph import build_graph, export_graph
+    from symbiose.matching import AUTO_NEAREST, AUTO_NEAREST_FROM_FLOWS
+    from symbiose.taxonomy import get_taxonomy
+
+    nearest = AUTO_NEAREST if len(diagnostic.flows) >= AUTO_NEAREST_FROM_FLOWS else None
+    candidates, _ = generate_candidates(diagnostic, get_taxonomy(), nearest=nearest)
+    allocations = {}
+    for s in result.synergies:
+        if s.type == "substitution" and s.in_plan and len(s.suppliers) == 1 and len(s.receivers) == 1:
+            cid = f"{s.suppliers[0].flow_id}>{s.receivers[0].flow_id}"
+            allocations[cid] = Allocation(cid, s.quantity, s.savings_eur, s.co2_avoided_t)
+    plan = Solution(status=str(result.solver.get("status", "")), objective_eur=float(result.solver.get("objective_eur", 0.0)),
+                    best_bound_eur=float(result.solver.get("best_bound_eur", 0.0)), allocations=allocations)
+    return export_graph(build_graph(diagnostic, candidates, plan), path)
