@@ -521,7 +521,7 @@ def _build(run: _Run, pairs: _Pairs) -> list[Candidate]:
                 supply_resource=s_flow.resource,
                 demand_resource=d_flow.resource,
                 rule_id=link.rule_id,
-                distance_km=d,
+                distance_km=round(d, 2),  # 10 m: the precision every output and sentence shows
                 max_quantity=min(
                     s_flow.quantity * n_shared / s_months[k],
                     d_flow.quantity * n_shared / d_months[k] / link.ratio,
