@@ -38,7 +38,7 @@ app.add_typer(apikey_app, name="apikey")
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (else SYMBIOSE_DATABASE_URL, else SQLite in the user data dir).")]
+DbOption = Annotated[str | None, typer.Option("--db", help="URL de la base (sinon SYMBIOSE_DATABASE_URL, sinon SQLite dans le dossier de données de l'utilisateur).")]
 REPO_DATASETS = Path(__file__).resolve().parents[1] / "datasets"
 DEMO_FILE = REPO_DATASETS / "demo" / "diagnostic.csv"
 DEMO_TERRITORY = "fos-demo"
@@ -98,13 +98,13 @@ def _check_file(path: Path) -> None:
 
 @app.command("import")
 def import_cmd(
-    file: Annotated[Path, typer.Argument(help="Diagnostic CSV or XLSX.")],
-    territory: Annotated[str, typer.Option("--territory", help="Territory code (created if new).")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only, write nothing.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the import report as JSON.")] = False,
+    file: Annotated[Path, typer.Argument(help="Diagnostic de flux, CSV ou XLSX.")],
+    territory: Annotated[str, typer.Option("--territory", help="Code du territoire (créé s'il est nouveau).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Vérifier seulement, ne rien écrire.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Afficher le rapport d'import en JSON.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Import a flow diagnostic into a territory."""
+    """Importer un diagnostic de flux dans un territoire."""
     from symbiose.services import import_diagnostic
 
     _check_file(file)
@@ -150,10 +150,10 @@ def _print_import(report) -> None:
 
 @app.command("classify")
 def classify_cmd(
-    texts: Annotated[list[str], typer.Argument(help="Free-text resource labels.")],
+    texts: Annotated[list[str], typer.Argument(help="Libellés de ressources en texte libre.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Classify free-text labels into taxonomy codes."""
+    """Classer des libellés libres dans la taxonomie des ressources."""
     from symbiose.classify import get_classifier
 
     clf = get_classifier()
@@ -181,14 +181,14 @@ def classify_cmd(
 
 @app.command("match")
 def match_cmd(
-    file: Annotated[Path | None, typer.Argument(help="Diagnostic to match without any database.")] = None,
-    territory: Annotated[str | None, typer.Option("--territory", help="Match the stored flows of a territory.")] = None,
-    json_out: Annotated[str | None, typer.Option("--json", help="Write the synergy JSON to this file ('-' for stdout).")] = None,
-    top: Annotated[int | None, typer.Option("--top", min=1, help="Keep the N best synergies.")] = None,
-    graph: Annotated[Path | None, typer.Option("--graph", help="Also write the flow graph (.graphml or .json) for analysts.")] = None,
+    file: Annotated[Path | None, typer.Argument(help="Diagnostic à apparier, sans base de données.")] = None,
+    territory: Annotated[str | None, typer.Option("--territory", help="Apparier les flux enregistrés d'un territoire.")] = None,
+    json_out: Annotated[str | None, typer.Option("--json", help="Écrire le JSON des synergies dans ce fichier ('-' : sortie standard).")] = None,
+    top: Annotated[int | None, typer.Option("--top", min=1, help="Garder les N meilleures synergies.")] = None,
+    graph: Annotated[Path | None, typer.Option("--graph", help="Écrire aussi le graphe des flux (.graphml ou .json) pour les analystes.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Find substitution and mutualisation synergies."""
+    """Trouver les synergies de substitution et de mutualisation."""
     from symbiose.report.synergy_json import result_to_dict
     from symbiose.services.runs import InputRejected, match_file, run_match
 
@@ -275,7 +275,7 @@ def print_summary(doc: dict, top: int = 15) -> None:
 
 @territory_app.command("list")
 def territory_list(as_json: Annotated[bool, typer.Option("--json")] = False, db: DbOption = None) -> None:
-    """List territories with their counts."""
+    """Lister les territoires et leurs effectifs."""
     from symbiose.services import list_territories
 
     with _uow(db) as uow:
@@ -294,11 +294,11 @@ def territory_list(as_json: Annotated[bool, typer.Option("--json")] = False, db:
 @apikey_app.command("create")
 def apikey_create(
     territory: Annotated[str, typer.Option("--territory")],
-    role: Annotated[str, typer.Option("--role", help="admin, animator or portal")],
+    role: Annotated[str, typer.Option("--role", help="admin, animator ou portal")],
     label: Annotated[str | None, typer.Option("--label")] = None,
     db: DbOption = None,
 ) -> None:
-    """Create an API key (printed once; only its hash is stored)."""
+    """Créer une clé d'API (affichée une seule fois ; seule son empreinte est conservée)."""
     from symbiose.services import create_api_key
 
     if role not in ("admin", "animator", "portal"):
@@ -325,7 +325,7 @@ def serve(
     port: Annotated[int, typer.Option("--port")] = 8000,
     db: DbOption = None,
 ) -> None:
-    """Serve the HTTP API (uvicorn)."""
+    """Servir l'API HTTP et les pages web (uvicorn)."""
     import uvicorn
 
     if db:
@@ -340,13 +340,13 @@ def serve(
 
 @app.command("report")
 def report_cmd(
-    file: Annotated[Path | None, typer.Argument(help="Diagnostic to report on without any database.")] = None,
-    territory: Annotated[str | None, typer.Option("--territory", help="Report on a stored territory's latest run.")] = None,
-    all_territories: Annotated[bool, typer.Option("--all", help="Every territory: one folder each and an index.html.")] = False,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder to write the reports into.")] = None,
+    file: Annotated[Path | None, typer.Argument(help="Diagnostic à analyser, sans base de données.")] = None,
+    territory: Annotated[str | None, typer.Option("--territory", help="Dernière analyse d'un territoire enregistré.")] = None,
+    all_territories: Annotated[bool, typer.Option("--all", help="Tous les territoires : un dossier chacun et un index.html.")] = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Dossier où écrire les rapports.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Write the French HTML report, XLSX workbook, GeoJSON and synergy JSON."""
+    """Écrire le rapport HTML, le classeur XLSX, le GeoJSON et le JSON des synergies."""
     from symbiose.services import reports
     from symbiose.services.runs import InputRejected
     from symbiose.services.territories import TerritoryNotFound
@@ -395,10 +395,10 @@ def report_cmd(
 
 @app.command("demo")
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Where to write the report set.")] = Path("symbiose-demo"),
+    out_dir: Annotated[Path, typer.Option("--out", help="Dossier où écrire les rapports.")] = Path("symbiose-demo"),
     db: DbOption = None,
 ) -> None:
-    """Run the main job end to end on the bundled demo territory."""
+    """Tout le parcours sur le territoire de démonstration fourni (import, appariement, rapports)."""
     from symbiose.services import import_diagnostic, run_match
     from symbiose.services.reports import write_report_set
 
