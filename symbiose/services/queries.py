@@ -298,11 +298,21 @@ def list_synergies(
         wanted = redactor.company_filter(company_id) if redactor is not None else company_id
         if wanted is None:
             return Page([], 0, page, size)
+        # through an alias, a synergy that names the company (every party consented) must not
+        # answer: it would tie the alias to the name and unmask the company everywhere else
+        via_alias = redactor is not None and redactor.active and wanted != company_id
+        consents: dict[str, set[str]] = defaultdict(set)
+        if via_alias:
+            for key_hash, who in s.execute(
+                select(ConsentRow.key_hash, ConsentRow.company_external_id).where(ConsentRow.territory_id == t.id)
+            ):
+                consents[key_hash].add(who)
         ids = [
-            sid for sid, companies in s.execute(
-                select(SynergyRow.id, SynergyRow.company_ids).outerjoin(FollowUpRow, _FOLLOW_JOIN)
+            sid for sid, companies, key_hash in s.execute(
+                select(SynergyRow.id, SynergyRow.company_ids, SynergyRow.key_hash).outerjoin(FollowUpRow, _FOLLOW_JOIN)
                 .where(*where).order_by(*order)
-            ) if wanted in (companies or ())
+            )
+            if wanted in (companies or ()) and not (via_alias and set(companies or ()) <= consents.get(key_hash, set()))
         ]
         total, chosen = len(ids), ids[_offset(page, size): _offset(page, size) + size]
         rows = s.execute(views.where(SynergyRow.id.in_(chosen)).order_by(*order)).all() if chosen else []

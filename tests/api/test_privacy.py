@@ -152,6 +152,13 @@ def test_double_opt_in_names_the_parties_of_that_synergy_only(client: httpx.Clie
     for f in features:
         if f["properties"]["kind"] == "company" or f["properties"]["id"] != target["id"]:
             assert not leaks(json.dumps(f, ensure_ascii=False), matched["secret_flows"]), f["id"]
+    # filtering on the company's alias must not return the named synergy: that would tie alias and name
+    alias = next(s for s in listing if s["id"] != target["id"] and any(
+        p["company_id"].startswith("anon-") for p in s["suppliers"] + s["receivers"]))
+    alias_id = next(p["company_id"] for p in alias["suppliers"] + alias["receivers"] if p["company_id"].startswith("anon-"))
+    by_alias = client.get(f"{BASE}/synergies", params={"company_id": alias_id, "size": 500}, headers=auth(keys.portal)).json()
+    assert target["id"] not in {s["id"] for s in by_alias["items"]}
+    assert not leaks(json.dumps(by_alias, ensure_ascii=False), matched["secret_flows"])
 
 
 def test_labels_and_aliases() -> None:
