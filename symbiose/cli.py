@@ -126,21 +126,35 @@ def import_cmd(
         _reject(report.errors)
 
 
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 entreprise``, ``0 entreprise``, ``2 entreprises`` (French: singular below 2)."""
+    return f"{n} {word if abs(n) < 2 else (words or word + 's')}"
+
+
 def _print_import(report) -> None:
-    verb = "vérifié (rien écrit)" if report.dry_run or not report.written else "importé"
-    out.print(f"[bold]Diagnostic {verb}[/] — territoire [cyan]{report.territory}[/] : "
-              f"{report.companies} entreprises, {report.flows} flux.")
-    out.print(f"Créés : {report.created['companies']} entreprises, {report.created['flows']} flux ; "
-              f"mis à jour : {report.updated['companies']} entreprises, {report.updated['flows']} flux.")
+    from symbiose.explain import format as fr
+    from symbiose.explain.issues import issue_fr
+
+    if report.errors:
+        out.print(f"[bold red]Diagnostic refusé[/] — territoire [cyan]{report.territory}[/] : rien n'a été écrit.")
+    else:
+        verb = "vérifié (rien n'a été écrit)" if report.dry_run else "importé"
+        out.print(f"[bold]Diagnostic {verb}[/] — territoire [cyan]{report.territory}[/] : "
+                  f"{plural(report.companies, 'entreprise')}, {report.flows} flux.")
+        would = "Seraient créés" if report.dry_run else "Créés"
+        changed = "seraient mis à jour" if report.dry_run else "mis à jour"
+        out.print(f"{would} : {plural(report.created['companies'], 'entreprise')}, {report.created['flows']} flux ; "
+                  f"{changed} : {plural(report.updated['companies'], 'entreprise')}, {report.updated['flows']} flux.")
     if report.classified:
         table = Table(title="Classification des libellés", show_lines=False)
         for col in ("ligne", "texte", "code", "confiance"):
             table.add_column(col)
         for c in report.classified:
-            table.add_row(str(c["row"]), c["text"], c["code"], f"{c['confidence']:.2f}")
+            table.add_row(str(c["row"]), c["text"], c["code"], fr.number(c["confidence"], 2))
         out.print(table)
     for w in report.warnings:
-        out.print(f"[yellow]attention[/] {format_issue(w) if w.row else w.message}", highlight=False)
+        where = ", ".join(x for x in (f"ligne {w.row}" if w.row else "", f"colonne {w.column}" if w.column else "") if x)
+        out.print(f"[yellow]attention[/] {where + ' : ' if where else ''}{issue_fr(w)}", highlight=False)
 
 
 # --------------------------------------------------------------------------
@@ -152,9 +166,11 @@ def _print_import(report) -> None:
 def classify_cmd(
     texts: Annotated[list[str], typer.Argument(help="Libellés de ressources en texte libre.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOption = None,  # accepted on every command (cli.md); classification reads no database
 ) -> None:
     """Classer des libellés libres dans la taxonomie des ressources."""
     from symbiose.classify import get_classifier
+    from symbiose.explain import format as fr
 
     clf = get_classifier()
     results = [clf.classify(t) for t in texts]
@@ -169,8 +185,8 @@ def classify_cmd(
     for col in ("texte", "code", "libellé", "confiance", "alternatives"):
         table.add_column(col)
     for r in results:
-        alts = ", ".join(f"{c} ({p:.2f})" for c, p in r.alternatives)
-        table.add_row(r.text, r.code, r.label, f"{r.confidence:.2f}", alts)
+        alts = ", ".join(f"{c} ({fr.number(p, 2)})" for c, p in r.alternatives)
+        table.add_row(r.text, r.code, r.label, fr.number(r.confidence, 2), alts)
     out.print(table)
 
 
@@ -247,8 +263,9 @@ def print_summary(doc: dict, top: int = 15) -> None:
 
     s = doc["summary"]
     out.print(
-        f"[bold]{doc['territory']}[/] : {s['companies']} entreprises, {s['flows']} flux, {s['candidates']} candidats ; "
-        f"[green]{s['synergies']} synergies retenues[/] — {fr.euros(s['savings_eur'])}/an économisés, "
+        f"[bold]{doc['territory']}[/] : {plural(s['companies'], 'entreprise')}, {s['flows']} flux, "
+        f"{plural(s['candidates'], 'piste examinée', 'pistes examinées')} ; "
+        f"[green]{plural(s['synergies'], 'synergie retenue', 'synergies retenues')}[/] — {fr.euros(s['savings_eur'])}/an économisés, "
         f"{fr.smart_number(s['tonnes_diverted'])} t détournées, {fr.tco2(s['co2_avoided_t'])} évitées par an.",
         highlight=False,
         soft_wrap=True,  # numbers carry narrow no-break spaces: never break inside one
@@ -433,7 +450,12 @@ def demo(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except OSError as exc:  # an output folder that cannot be written, a file that vanished...
+        where = f" : {exc.filename}" if exc.filename else ""
+        print(f"opération impossible{where} ({exc.strerror or exc})", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -182,9 +182,9 @@ def read_table(data: bytes, filename: str | None = None) -> tuple[list[list[str]
         if note:
             notes.append(note)
         return _read_csv(text), notes
-    except Exception as exc:  # noqa: BLE001 - any unreadable file becomes a row error, never a traceback
+    except Exception:  # noqa: BLE001 - any unreadable file becomes a row error, never a traceback
         kind = "XLSX" if _is_xlsx(data, filename) else "CSV"
-        return [], [Issue(1, None, None, f"the file cannot be read as {kind} ({type(exc).__name__}); expected a UTF-8 CSV or an XLSX workbook")]
+        return [], [Issue(1, "file", None, f"the file cannot be read as {kind}; expected a UTF-8 CSV or an XLSX workbook")]
 
 
 # --------------------------------------------------------------------------
@@ -192,6 +192,7 @@ def read_table(data: bytes, filename: str | None = None) -> tuple[list[list[str]
 # --------------------------------------------------------------------------
 
 _NUMBER_SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
+_DOTTED_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")  # "1.250": 1,25 in English, 1 250 in a French sheet
 
 
 def parse_number(text: str, column: str, *, minimum: float | None = None, maximum: float | None = None) -> float:
@@ -448,6 +449,8 @@ def _read_row(
     quantity = _collect(errors, lambda: parse_number(q_text, "quantity", minimum=0, maximum=MAX_QUANTITY)) if q_text else None
     if not q_text:
         errors.append(Issue(None, "quantity", "", "expected a number ≥ 0"))
+    elif quantity is not None and _DOTTED_THOUSANDS.fullmatch(q_text):
+        b.warnings.append(Issue(row_no, "quantity", q_text, f"ambiguous number read as {quantity:g}; write it without a dot if thousands were meant"))
     unit_text = get("unit")
     unit = None
     try:

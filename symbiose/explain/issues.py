@@ -11,6 +11,8 @@ import re
 
 from symbiose.domain import Issue
 
+_DECIMAL = re.compile(r"\d+\.\d+")  # 0.36 -> 0,36 in French text
+
 _CATALOGUE: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), fr)
     for p, fr in [
@@ -38,7 +40,7 @@ _CATALOGUE: list[tuple[re.Pattern[str], str]] = [
         (r"^expected each column once; (?P<col>\S+) appears twice$", "la colonne {col} apparaît deux fois"),
         (r"^expected a header row and one row per flow; the file is empty$", "le fichier est vide : attendu une ligne d'en-tête puis une ligne par flux"),
         (r"^expected at most (?P<n>\d+) rows$", "trop de lignes : {n} au plus"),
-        (r"^the file cannot be read as (?P<kind>\w+).*$", "le fichier ne peut pas être lu comme {kind} : attendu un CSV UTF-8 ou un classeur XLSX"),
+        (r"^the file cannot be read as (?P<kind>\w+);.*$", "le fichier ne peut pas être lu comme {kind} : attendu un CSV UTF-8 ou un classeur XLSX"),
         (r"^expected an existing territory code$", "attendu : le code d'un territoire existant"),
         (r"^(?P<code>\S+) cannot be counted in items.*$", "{code} ne se compte pas en unités : indiquez une masse (t, kg)"),
         (r"^(?P<u>.+) cannot be converted to (?P<target>\S+) for (?P<code>\S+); .*$", "{u} ne se convertit pas en {target} pour {code}"),
@@ -55,6 +57,7 @@ _CATALOGUE: list[tuple[re.Pattern[str], str]] = [
         (r"^the file is not UTF-8; read as Windows-1252.*$", "le fichier n'est pas en UTF-8 : lu en Windows-1252 (export Excel)"),
         (r"^the file is UTF-16; read as such.*$", "le fichier est en UTF-16 (« texte Unicode » d'Excel) : lu comme tel, enregistrez-le de préférence en CSV UTF-8"),
         (r"^expected a column (?P<col>lat|lon) beside (?P<other>lat|lon) \(or a postcode column\)$", "colonne {col} absente à côté de {other} (ou une colonne code_postal)"),
+        (r"^ambiguous number read as (?P<v>\S+); write it without a dot if thousands were meant$", "nombre ambigu lu comme {v} : écrivez-le sans point si c'était un séparateur de milliers"),
         (r"^the file has a header but no flow rows: nothing to import$", "le fichier a un en-tête mais aucune ligne de flux : rien à importer"),
     ]
 ]
@@ -65,7 +68,8 @@ def message_fr(message: str) -> str:
     for pattern, french in _CATALOGUE:
         m = pattern.match(message)
         if m:
-            return french.format(**m.groupdict())
+            values = {k: (v.replace(".", ",") if v and _DECIMAL.fullmatch(v) else v) for k, v in m.groupdict().items()}
+            return french.format(**values)
     return message
 
 
