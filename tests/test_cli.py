@@ -103,3 +103,25 @@ def test_match_file_writes_json_and_the_flow_graph(tmp_path):
     allocated = [e for e in g.edges(data=True) if e[2].get("allocated", 0) > 0]
     plan = [s for s in doc["synergies"] if s["type"] == "substitution" and s["in_plan"]]
     assert plan and len(allocated) == len(plan)
+
+
+def test_web_session_token_is_signed_expiring_and_revocable(sqlite_url, good_file):
+    from datetime import datetime
+
+    from symbiose.services.keys import SESSION_SECONDS, resolve_api_key, resolve_session, session_token
+    from symbiose.store import UnitOfWork
+    from symbiose.store.orm import ApiKeyRow
+
+    symbiose("import", str(good_file), "--territory", "fos", db=sqlite_url, check=True)
+    key = symbiose("apikey", "create", "--territory", "fos", "--role", "portal", db=sqlite_url, check=True).stdout.strip()
+    with UnitOfWork(sqlite_url) as uow:
+        caller = resolve_api_key(uow, key)
+        token = session_token(uow, caller, now=1_000_000)
+        assert key not in token
+        assert resolve_session(uow, token, now=1_000_001) == caller
+        assert resolve_session(uow, token, now=1_000_000 + SESSION_SECONDS + 1) is None  # expired
+        key_id, expires, sig = token.split(".")
+        assert resolve_session(uow, f"{key_id}.{int(expires) + 999}.{sig}", now=1_000_001) is None  # tampered
+        uow.session.get(ApiKeyRow, caller.key_id).revoked_at = datetime(2026, 1, 1)
+        uow.commit()
+        assert resolve_session(uow, token, now=1_000_001) is None  # revoked key ends the session

@@ -34,7 +34,7 @@ from symbiose.report.data import DIRECTION_FR, PERIOD_FR, STATUS_FR, TYPE_FR, fa
 from symbiose.services import pages
 from symbiose.services.followup import InvalidFollowUp, TransitionRejected, record_consent, update_followup
 from symbiose.services.imports import import_diagnostic
-from symbiose.services.keys import Caller, resolve_api_key
+from symbiose.services.keys import SESSION_SECONDS, Caller, resolve_api_key, resolve_session, session_token
 from symbiose.services.queries import (
     NotFound,
     get_run,
@@ -189,7 +189,7 @@ def install_handlers(app: FastAPI) -> None:
 
 def page_caller(request: Request, uow: UowDep) -> Caller:
     """The caller behind the session cookie; redirects to sign in when missing or revoked."""
-    caller = resolve_api_key(uow, request.cookies.get(COOKIE))
+    caller = resolve_session(uow, request.cookies.get(COOKIE))
     if caller is None:
         raise SignInRequired()
     request.state.page_caller = caller
@@ -263,7 +263,7 @@ def sign_in_form(request: Request, suite: str | None = None) -> HTMLResponse:
 def sign_in(
     request: Request, uow: UowDep, cle: Annotated[str, Form()] = "", suite: Annotated[str, Form()] = "",
 ) -> Response:
-    """Check the key like the API and keep it in an HttpOnly, SameSite=Strict cookie."""
+    """Check the key like the API; the cookie (HttpOnly, SameSite=Strict) holds a signed, expiring session, not the key."""
     same_origin(request)
     key = cle.strip()
     caller = resolve_api_key(uow, key)
@@ -272,8 +272,8 @@ def sign_in(
                       error="Cette clé d'accès n'est pas reconnue (ou a été révoquée).")
     target = _safe_next(suite) or str(request.url_for("home").path)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, key, httponly=True, samesite="strict", secure=request.url.scheme == "https",
-                        path="/")
+    response.set_cookie(COOKIE, session_token(uow, caller), httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path="/", max_age=SESSION_SECONDS)
     return response
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -45,6 +47,41 @@ def create_api_key(uow: UnitOfWork, territory: str, role: str, label: str | None
     uow.session.add(ApiKeyRow(key_hash=hash_key(key), prefix=key[:8], territory_id=t.id, role=role, label=label))
     uow.commit()
     return key
+
+
+SESSION_SECONDS = 12 * 3600  # a working day: the pages ask for the key again after that
+
+
+def _session_key(uow: UnitOfWork) -> bytes:
+    from symbiose.privacy import instance_secret
+
+    return hmac.new(instance_secret(uow.url), b"symbiose web session", hashlib.sha256).digest()
+
+
+def session_token(uow: UnitOfWork, caller: Caller, *, now: float | None = None) -> str:
+    """A signed, expiring token naming the caller's key (the pages' cookie: never the key itself)."""
+    expires = int((now or time.time()) + SESSION_SECONDS)
+    body = f"{caller.key_id}.{expires}"
+    return f"{body}.{hmac.new(_session_key(uow), body.encode(), hashlib.sha256).hexdigest()}"
+
+
+def resolve_session(uow: UnitOfWork, token: str | None, *, now: float | None = None) -> Caller | None:
+    """The caller behind a session token: signature, expiry and the key's revocation all checked."""
+    if not token or len(token) > 200 or token.count(".") != 2:
+        return None
+    key_id, expires, signature = token.split(".")
+    expected = hmac.new(_session_key(uow), f"{key_id}.{expires}".encode(), hashlib.sha256).hexdigest()
+    if not (key_id.isdigit() and expires.isdigit() and hmac.compare_digest(signature, expected)):
+        return None
+    if int(expires) < (now or time.time()):
+        return None
+    row = uow.session.get(ApiKeyRow, int(key_id))
+    if row is None or row.revoked_at is not None:
+        return None
+    code = None
+    if row.territory_id is not None:
+        code = uow.session.scalar(select(TerritoryRow.code).where(TerritoryRow.id == row.territory_id))
+    return Caller(key_id=row.id, role=row.role, territory=code)
 
 
 def resolve_api_key(uow: UnitOfWork, key: str | None) -> Caller | None:
