@@ -16,7 +16,7 @@ if [ ! -f "$STAMP" ]; then
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   quiet() { grep -v "^WARNING: Location" >&2 || true; }  # this machine's pip config notes
   .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | quiet
-  .venv/bin/python -m pip install --quiet -e ".[test]" 2>&1 | quiet  # pipefail: a pip failure stops here
+  PYTHONWARNINGS=ignore .venv/bin/python -m pip install --quiet -e ".[test]" 2>&1 | quiet  # pipefail: a pip failure stops here
   rm -f .venv/.installed-*
   touch "$STAMP"
 fi

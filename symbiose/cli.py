@@ -270,16 +270,20 @@ def print_summary(doc: dict, top: int = 15) -> None:
         highlight=False,
         soft_wrap=True,  # numbers carry narrow no-break spaces: never break inside one
     )
+    from symbiose.taxonomy import get_taxonomy
+
+    labels = get_taxonomy().resources
     kinds = {"substitution": "subst.", "mutualisation": "mutual."}
     table = Table(show_lines=False)
     table.add_column("rang", justify="right", no_wrap=True)
     table.add_column("type", no_wrap=True)
-    table.add_column("ressource", overflow="ellipsis", no_wrap=True, max_width=34)
+    table.add_column("ressource", overflow="ellipsis", no_wrap=True, max_width=40)
     for col in ("quantité/an", "km", "€/an", "tCO₂e/an", "score"):
         table.add_column(col, justify="right", no_wrap=True)
     for syn in doc["synergies"][:top]:
         unit = syn["unit"].removesuffix("/year")
-        table.add_row(str(syn["rank"]), kinds.get(syn["type"], syn["type"]), syn["resource"],
+        resource = labels[syn["resource"]].label_fr if syn["resource"] in labels else syn["resource"]
+        table.add_row(str(syn["rank"]), kinds.get(syn["type"], syn["type"]), resource,
                       f"{fr.smart_number(syn['quantity'])} {unit}", fr.smart_number(syn["distance_km"]),
                       fr.number(syn["savings_eur"]), fr.smart_number(syn["co2_avoided_t"]), fr.number(syn["score"], 2))
     out.print(table)
