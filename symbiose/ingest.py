@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from symbiose.classify import LOW_CONFIDENCE, UNKNOWN_THRESHOLD, get_classifier
 from symbiose.domain import (
     ALL_MONTHS,
     UNKNOWN_RESOURCE,
@@ -28,6 +29,7 @@ from symbiose.domain import (
     flow_key,
     months_mask,
 )
+from symbiose.geocode import GeocodeError, get_gazetteer, normalise_postcode
 from symbiose.taxonomy import Taxonomy, get_taxonomy
 from symbiose.text import fold, header_key
 from symbiose.units import UnitError, normalise_period, normalise_unit, to_yearly
@@ -269,8 +271,6 @@ def parse_naf(text: str) -> str:
 
 def parse_postcode(text: str) -> str:
     """A five-digit French postcode (spreadsheet spellings accepted)."""
-    from symbiose.geocode import GeocodeError, normalise_postcode
-
     try:
         return normalise_postcode(text)
     except GeocodeError:
@@ -386,8 +386,6 @@ def _read_rows(
     ignored: list[str],
     progress: Progress | None,
 ) -> int:
-    from symbiose.classify import get_classifier
-
     classifier = get_classifier()
     extra_idx = [(i, h.strip()) for i, h in enumerate(header) if h.strip() in ignored]
     total = len(body)
@@ -480,8 +478,6 @@ def _read_row(
             errors.append(Issue(None, "postcode", "", "expected a location: lat and lon, or a French postcode"))
     place = None
     if postcode is not None and (lat is None or lon is None) and not (lat_t or lon_t):
-        from symbiose.geocode import GeocodeError, get_gazetteer
-
         try:
             place = get_gazetteer().locate(postcode, city or None)
         except GeocodeError:
@@ -521,8 +517,6 @@ def _read_row(
         if text.strip().lower() in tax.resources:
             code, confidence = text.strip().lower(), 1.0
         else:
-            from symbiose.classify import LOW_CONFIDENCE, UNKNOWN_THRESHOLD
-
             result = classifier.classify(text, ewc=ewc, naf=naf, temperature_c=temperature, concentration_pct=concentration)
             confidence = float(result.confidence)
             alternatives = tuple(result.alternatives)

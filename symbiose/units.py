@@ -9,6 +9,7 @@ from functools import lru_cache
 import pint
 
 from symbiose.taxonomy import Resource
+from symbiose.text import fold
 
 # Diagnostic spellings → pint expressions (the spec's list plus common variants).
 UNIT_ALIASES: dict[str, str] = {
@@ -43,22 +44,19 @@ def registry() -> pint.UnitRegistry:
     return ureg
 
 
-def normalise_unit(text: str) -> str:
-    """Canonical diagnostic unit key for a spelling, or raise :class:`UnitError`."""
-    from symbiose.text import fold
+_UNIT_KEYS = {alias.replace(" ", ""): alias for alias in UNIT_ALIASES}  # spaces do not count: "metre cube"
 
-    key = fold(text).replace(" ", "") if text else ""
-    key = {"m3": "m3", "metrecube": "m3", "metrescubes": "m3", "tonnesmetriques": "t"}.get(key, key)
-    for alias in (key, fold(text)):
-        if alias in UNIT_ALIASES:
-            return alias
+
+def normalise_unit(text: str) -> str:
+    """Key of :data:`UNIT_ALIASES` for a spelling, or raise :class:`UnitError`."""
+    key = _UNIT_KEYS.get(fold(text or "").replace(" ", ""))
+    if key is not None:
+        return key
     raise UnitError(f"unknown unit {text!r}; expected one of t, kg, m3, L, MWh, kWh, GJ, unit (u, piece, palette)")
 
 
 def normalise_period(text: str | None) -> str:
     """``year``, ``month``, ``week``, ``day`` or ``once``; empty means ``year``."""
-    from symbiose.text import fold
-
     if text is None or not str(text).strip():
         return "year"
     key = fold(str(text))

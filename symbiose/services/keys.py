@@ -75,20 +75,18 @@ def resolve_session(uow: UnitOfWork, token: str | None, *, now: float | None = N
         return None
     if int(expires) < (now or time.time()):
         return None
-    row = uow.session.get(ApiKeyRow, int(key_id))
-    if row is None or row.revoked_at is not None:
-        return None
-    code = None
-    if row.territory_id is not None:
-        code = uow.session.scalar(select(TerritoryRow.code).where(TerritoryRow.id == row.territory_id))
-    return Caller(key_id=row.id, role=row.role, territory=code)
+    return _caller(uow, uow.session.get(ApiKeyRow, int(key_id)))
 
 
 def resolve_api_key(uow: UnitOfWork, key: str | None) -> Caller | None:
     """The caller behind ``key``, or ``None`` when it is missing, unknown or revoked."""
     if not key or len(key) > 256:
         return None
-    row = uow.session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_key(key)))
+    return _caller(uow, uow.session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_key(key))))
+
+
+def _caller(uow: UnitOfWork, row: ApiKeyRow | None) -> Caller | None:
+    """The caller of a key row; ``None`` when there is no such key or it was revoked."""
     if row is None or row.revoked_at is not None:
         return None
     code = None
