@@ -16,8 +16,6 @@ resource's radius, share of the flow settled).
 from __future__ import annotations
 
 import gc
-import importlib
-import importlib.util
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -40,7 +38,8 @@ from symbiose.domain import (
     SynergyType,
 )
 from symbiose.explain import substitution as explain
-from symbiose.optimise import build_model, solve
+from symbiose.optimise import build_model, link_capacity, solve
+from symbiose.pooling import outside_values, pool_synergies
 from symbiose.ranking import rank_synergies
 from symbiose.taxonomy import Taxonomy, get_taxonomy
 from symbiose.valuation import Valuation, Valuer, value_candidates
@@ -51,14 +50,6 @@ AUTO = "auto"
 AUTO_NEAREST_FROM_FLOWS = 10_000  # from this many flows, "auto" examines only the nearest partners
 AUTO_NEAREST = 10  # partners per flow examined then
 _EPS = 1e-7
-
-
-def _pooling_hooks() -> tuple[Callable[..., Any] | None, Callable[..., Any] | None]:
-    """``outside_values`` and ``pool_synergies`` of :mod:`symbiose.pooling`, when it exists."""
-    if importlib.util.find_spec("symbiose.pooling") is None:
-        return None, None
-    pooling = importlib.import_module("symbiose.pooling")
-    return getattr(pooling, "outside_values", None), getattr(pooling, "pool_synergies", None)
 
 
 def _located(flow: Flow, companies: Mapping[str, Company]) -> tuple[float, float] | None:
@@ -156,7 +147,7 @@ class _Builder:
 
 def _standalone(c: Candidate, supplies: Mapping[str, float], demands: Mapping[str, float]) -> tuple[float, float]:
     """Quantity and net benefit of a candidate done alone."""
-    q = min(c.max_quantity, supplies.get(c.supply_flow_id, 0.0), demands.get(c.demand_flow_id, 0.0) / c.ratio)
+    q = link_capacity(c, supplies, demands)
     return q, c.value_eur_per_unit * q - c.fixed_cost_eur
 
 
@@ -269,8 +260,7 @@ def match(
     valued = value_candidates(candidates, diagnostic, tax)
     done()
     b = _Builder(diagnostic, tax)
-    outside_values, pool_synergies = _pooling_hooks()
-    outside = dict(outside_values(diagnostic, tax)) if outside_values else {}
+    outside = dict(outside_values(diagnostic, tax))
     supplies = {f.id: f.quantity for f in diagnostic.flows if f.direction == Direction.OUT}
     demands = {f.id: f.quantity for f in diagnostic.flows if f.direction == Direction.IN}
     model = build_model(valued, supplies, demands, outside)
@@ -284,14 +274,12 @@ def match(
         used[c.supply_flow_id] += alloc.quantity
         used[c.demand_flow_id] += alloc.quantity * c.ratio
         synergies.append(b.synergy(c, alloc.quantity, alloc.net_benefit_eur, in_plan=True))
-    pool_issues: list[Issue] = []
-    if pool_synergies is not None:
-        # what every flow still has to give or still needs once the substitutions are done
-        available = {
-            f.id: max(0.0, f.quantity - used.get(f.id, 0.0)) for f in sorted(diagnostic.flows, key=lambda f: f.id)
-        }
-        pooled, pool_issues = pool_synergies(diagnostic, tax, available)
-        synergies.extend(pooled)
+    # what every flow still has to give or still needs once the substitutions are done
+    available = {
+        f.id: max(0.0, f.quantity - used.get(f.id, 0.0)) for f in sorted(diagnostic.flows, key=lambda f: f.id)
+    }
+    pooled, pool_issues = pool_synergies(diagnostic, tax, available)
+    synergies.extend(pooled)
     done()
     synergies.extend(_left_out(b, valued, solution, supplies, demands, outside, alternatives))
     ranked = rank_synergies(synergies, b.flows, tax)

@@ -321,19 +321,3 @@ def extract(model: MatchingModel) -> Solution:
         components=len(model.components),
         solve_seconds=sum(c.seconds for c in model.components),
     )
-
-
-def component_report(model: MatchingModel) -> list[dict[str, object]]:
-    """Per component: kind, size, status, objective and bound (for logs and reports)."""
-    return [
-        {
-            "index": c.index,
-            "kind": c.kind,
-            "candidates": len(c.candidates),
-            "status": c.status,
-            "objective_eur": c.objective_eur,
-            "best_bound_eur": c.best_bound_eur,
-            "seconds": c.seconds,
-        }
-        for c in model.components
-    ]

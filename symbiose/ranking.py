@@ -137,10 +137,6 @@ class Scorer:
         out["coverage"] = coverage
         return {f: min(1.0, max(0.0, v)) for f, v in out.items()}
 
-    def merit(self, factors: Mapping[str, float]) -> float:
-        """Weighted mean of the weighted factors that apply, in [0, 1]."""
-        return merit(factors, self.weights)
-
 
 def merit(factors: Mapping[str, float], weights: Mapping[str, float]) -> float:
     """Weighted mean of the weighted factors that apply, in [0, 1]."""
@@ -151,13 +147,6 @@ def merit(factors: Mapping[str, float], weights: Mapping[str, float]) -> float:
             total += w
             num += w * v
     return num / total if total > 0 else 0.0
-
-
-def score_factors(
-    s: Synergy, flows: Mapping[str, Flow], taxonomy: Taxonomy, best_benefit: float, best_co2: float
-) -> dict[str, float]:
-    """The factors of one synergy that apply to it, each in [0, 1] (see the module docstring)."""
-    return Scorer(flows, taxonomy, best_benefit, best_co2).factors(s)
 
 
 def rank_synergies(
@@ -174,7 +163,7 @@ def rank_synergies(
     scored: list[tuple[tuple[Any, ...], Synergy, float, dict[str, float]]] = []
     for s in items:
         factors = scorer.factors(s)
-        score = round(min(1.0, max(0.0, 0.5 * scorer.merit(factors) + (0.5 if s.in_plan else 0.0))), 4)
+        score = round(min(1.0, max(0.0, 0.5 * merit(factors, scorer.weights) + (0.5 if s.in_plan else 0.0))), 4)
         ids = tuple(p.flow_id or "" for p in s.suppliers + s.receivers)
         key = (not s.in_plan, -score, -round(s.savings_eur, 2), str(s.type), s.resource, s.key, ids)
         scored.append((key, s, score, factors))

@@ -38,10 +38,8 @@ def ewc_text(ewc: str) -> str:
 
 
 def _rule_label(rule_id: str, taxonomy: Taxonomy) -> str | None:
-    for rule in taxonomy.rules:
-        if rule.id == rule_id:
-            return rule.label_fr
-    return None
+    rule = taxonomy.rules_by_id.get(rule_id)
+    return rule.label_fr if rule is not None else None
 
 
 def compatibility(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -216,6 +217,11 @@ class Taxonomy:
     sources: dict[str, SourceEntry]
     ewc_labels: dict[str, tuple[str, bool]] = field(default_factory=dict)  # code -> (label_fr, hazardous)
     naf_labels: dict[str, str] = field(default_factory=dict)  # "20.13B" -> label
+
+    @cached_property
+    def rules_by_id(self) -> dict[str, SubstitutionRule]:
+        """Substitution rules by id, built once."""
+        return {r.id: r for r in self.rules}
 
     def __contains__(self, code: object) -> bool:
         return code in self.resources
