@@ -91,9 +91,6 @@ class Round:
                 seen.setdefault(v.stop, None)
         return tuple(seen)
 
-    def yearly_km(self, rounds_per_year: float) -> float:
-        return self.km * rounds_per_year
-
     def individual_km(self) -> float:
         """Road km if each stop were served alone by a return trip from the depot."""
         if not self.stops:

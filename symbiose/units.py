@@ -76,49 +76,53 @@ def to_yearly(quantity: float, unit: str, period: str, resource: Resource | None
     """Convert ``quantity unit per period`` to a yearly amount in the resource's canonical unit.
 
     Counted items become tonnes through ``unit_mass_t``, volumes become tonnes
-    (and tonnes volumes) through ``density_t_per_m3``. ``once`` counts as one
-    year's amount. Raises :class:`UnitError` when the resource lacks the factor.
+    (and tonnes volumes) through ``density_t_per_m3``, steam or fuel tonnes
+    MWh through ``energy_mwh_per_t``. ``once`` counts as one year's amount.
+    Raises :class:`UnitError` when the resource lacks the factor.
     """
-    ureg = registry()
-    src = ureg.Quantity(quantity, UNIT_ALIASES[normalise_unit(unit)])
-    target_unit = resource.unit if resource is not None else _natural_canonical(src)
-    target = ureg(CANONICAL_PINT[target_unit]).units
-    converted = _convert(src, target, target_unit, resource)
-    per_year = converted.magnitude
+    key = normalise_unit(unit)
+    source, factor = _canonical_factor(key)
+    target = resource.unit if resource is not None else source
+    value = _across(quantity * factor, source, target, resource, key)
     if period != "once":
-        per_year = ureg.Quantity(per_year, f"1/{period}").to("1/year").magnitude
-    return Yearly(float(per_year), target_unit)
+        value *= _per_year(period)
+    return Yearly(float(value), target)
 
 
-def _natural_canonical(q: pint.Quantity) -> str:
-    dims = q.dimensionality
-    for canon, expr in CANONICAL_PINT.items():
-        if registry()(expr).dimensionality == dims:
-            return canon
-    raise UnitError(f"no canonical unit for {q.units}")
-
-
-def _convert(src: pint.Quantity, target, target_unit: str, resource: Resource | None) -> pint.Quantity:
+@lru_cache(maxsize=None)
+def _canonical_factor(key: str) -> tuple[str, float]:
+    """The canonical unit of a diagnostic unit and how many of it one unit makes (pint, once per unit)."""
     ureg = registry()
-    if src.dimensionality == target.dimensionality:
-        return src.to(target)
+    one = ureg.Quantity(1.0, UNIT_ALIASES[key])
+    for canon, expr in CANONICAL_PINT.items():
+        if one.dimensionality == ureg(expr).dimensionality:
+            return canon, one.to(expr).magnitude
+    raise UnitError(f"no canonical unit for {one.units}")
+
+
+@lru_cache(maxsize=None)
+def _per_year(period: str) -> float:
+    return registry().Quantity(1.0, f"1/{period}").to("1/year").magnitude
+
+
+def _across(value: float, source: str, target: str, resource: Resource | None, key: str) -> float:
+    """``value`` in canonical unit ``source`` expressed in ``target`` through the resource's factors."""
+    if source == target:
+        return value
     code = resource.code if resource is not None else "unknown"
-    mass, volume, count = (ureg("tonne").dimensionality, ureg("meter**3").dimensionality, ureg("item").dimensionality)
-    if resource is not None and src.dimensionality == count and target.dimensionality == mass:
+    if resource is not None and source == "unit" and target == "t":
         if resource.unit_mass_t is None:
             raise UnitError(f"{code} cannot be counted in items: the taxonomy gives no unit mass; expected a mass (t, kg)")
-        return ureg.Quantity(src.to("item").magnitude * resource.unit_mass_t.value, "tonne").to(target)
-    energy = ureg("megawatt_hour").dimensionality
+        return value * resource.unit_mass_t.value
     if resource is not None and resource.energy_mwh_per_t is not None:
-        mwh_per_t = resource.energy_mwh_per_t.value
-        if src.dimensionality == mass and target.dimensionality == energy:
-            return ureg.Quantity(src.to("tonne").magnitude * mwh_per_t, "megawatt_hour").to(target)
-        if src.dimensionality == energy and target.dimensionality == mass:
-            return ureg.Quantity(src.to("megawatt_hour").magnitude / mwh_per_t, "tonne").to(target)
+        if (source, target) == ("t", "MWh"):
+            return value * resource.energy_mwh_per_t.value
+        if (source, target) == ("MWh", "t"):
+            return value / resource.energy_mwh_per_t.value
     if resource is not None and resource.density_t_per_m3 is not None:
-        density = resource.density_t_per_m3.value
-        if src.dimensionality == volume and target.dimensionality == mass:
-            return ureg.Quantity(src.to("meter**3").magnitude * density, "tonne").to(target)
-        if src.dimensionality == mass and target.dimensionality == volume:
-            return ureg.Quantity(src.to("tonne").magnitude / density, "meter**3").to(target)
-    raise UnitError(f"{src.units:~} cannot be converted to {target_unit} for {code}; expected a unit of {target_unit}")
+        if (source, target) == ("m3", "t"):
+            return value * resource.density_t_per_m3.value
+        if (source, target) == ("t", "m3"):
+            return value / resource.density_t_per_m3.value
+    shown = f"{registry()(UNIT_ALIASES[key]).units:~}"
+    raise UnitError(f"{shown} cannot be converted to {target} for {code}; expected a unit of {target}")

@@ -20,7 +20,7 @@ from symbiose.report.data import TYPE_FR, Report, family
 
 COLORS = {"substitution": "#1b7f5f", "mutualisation": "#2f6db3", "company": "#d9822b", "idle": "#9aa5b1"}
 SEPARATORS = ", "  # decimal comma, space between thousands (plotly's ``layout.separators``)
-SANKEY_UNITS = {"t": "t/an", "MWh": "MWh/an", "m3": "m³/an"}
+SANKEY_UNITS = {u: fr.UNIT_YEARLY_FR[u] for u in ("t", "MWh", "m3")}
 NO_SYNERGY = "Sans synergie retenue"
 POOLED = "Collecte mutualisée"
 _DESTINATION_COLORS = {  # Sankey destination -> (node colour, link colour); None: a family of needs

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import UTC, datetime
 from typing import Any
 
@@ -145,7 +146,7 @@ class Report:
     def summary(self) -> Mapping[str, Any]:
         return self.input.document.get("summary", {})
 
-    @property
+    @cached_property  # read many times by the templates and the workbook
     def plan(self) -> tuple[SynergyView, ...]:
         """The synergies the report proposes: the optimised plan plus any the animator took up."""
         return tuple(s for s in self.synergies if s.counted)
@@ -154,7 +155,7 @@ class Report:
     def outside_plan(self) -> tuple[SynergyView, ...]:
         return tuple(s for s in self.synergies if not s.counted)
 
-    @property
+    @cached_property  # read many times by the templates and the workbook
     def totals(self) -> Totals:
         out = Totals()
         for v in self.plan:

@@ -18,7 +18,7 @@ from symbiose.domain import FollowUpStatus
 from symbiose.privacy import Redactor
 from symbiose.report.data import family
 from symbiose.services.followup import TransitionRejected, check_transition
-from symbiose.services.queries import list_flows, list_runs
+from symbiose.services.queries import company_item, list_flows, list_runs
 from symbiose.store import UnitOfWork
 from symbiose.store.orm import CompanyRow, FlowRow, TerritoryRow
 
@@ -39,10 +39,7 @@ def company_card(
     if row is None:
         return None
     flows = uow.session.scalar(select(func.count()).select_from(FlowRow).where(FlowRow.company_id == row.id)) or 0
-    item = {
-        "id": row.external_id, "name": row.name, "lat": row.lat, "lon": row.lon, "postcode": row.postcode,
-        "city": row.city, "naf": row.naf, "confidential": bool(row.confidential), "flows": flows,
-    }
+    item = company_item(row, flows)
     return redactor.company(item) if redactor is not None and redactor.active else item
 
 

@@ -80,7 +80,8 @@ def _months(mask: int) -> list[int]:
 # --------------------------------------------------------------------------
 
 
-def _company_item(row: CompanyRow, flows: int) -> dict[str, Any]:
+def company_item(row: CompanyRow, flows: int) -> dict[str, Any]:
+    """A company as listed (before any redaction)."""
     return {
         "id": row.external_id, "name": row.name, "lat": row.lat, "lon": row.lon, "postcode": row.postcode,
         "city": row.city, "naf": row.naf, "confidential": bool(row.confidential), "flows": flows,
@@ -110,7 +111,7 @@ def list_companies(
             select(FlowRow.company_id, func.count()).where(FlowRow.company_id.in_([r.id for r in rows]))
             .group_by(FlowRow.company_id)
         ).all())
-    items = [_company_item(r, counts.get(r.id, 0)) for r in rows]
+    items = [company_item(r, counts.get(r.id, 0)) for r in rows]
     if redactor is not None and redactor.active:
         items = [redactor.company(i) for i in items]
     return Page(items, total, page, size)
