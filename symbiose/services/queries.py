@@ -80,6 +80,17 @@ def _months(mask: int) -> list[int]:
 # --------------------------------------------------------------------------
 
 
+def consents_by_key(uow: UnitOfWork, territory_id: int, key_hashes: set[str] | None = None) -> dict[str, set[str]]:
+    """Companies that consented to be named, by synergy key hash (all of the territory's, or these)."""
+    query = select(ConsentRow.key_hash, ConsentRow.company_external_id).where(ConsentRow.territory_id == territory_id)
+    if key_hashes is not None:
+        query = query.where(ConsentRow.key_hash.in_(key_hashes))
+    out: dict[str, set[str]] = defaultdict(set)
+    for key_hash, company in uow.session.execute(query):
+        out[key_hash].add(company)
+    return out
+
+
 def company_item(row: CompanyRow, flows: int) -> dict[str, Any]:
     """A company as listed (before any redaction)."""
     return {
@@ -249,13 +260,7 @@ def _views(uow: UnitOfWork, rows: list[Any], redactor: Redactor | None) -> list[
             .where(FollowUpEventRow.followup_id.in_(follow_ids)).order_by(FollowUpEventRow.id)
         ):
             events[followup_id].append({"status": status, "note": note, "actor": actor, "at": iso(at)})
-    consents: dict[str, set[str]] = defaultdict(set)
-    for key_hash, company in s.execute(
-        select(ConsentRow.key_hash, ConsentRow.company_external_id).where(
-            ConsentRow.territory_id == rows[0].territory_id, ConsentRow.key_hash.in_({r.key_hash for r in rows})
-        )
-    ):
-        consents[key_hash].add(company)
+    consents = consents_by_key(uow, rows[0].territory_id, {r.key_hash for r in rows})
     out = []
     for r in rows:
         given = consents.get(r.key_hash, set())
@@ -302,12 +307,7 @@ def list_synergies(
         # through an alias, a synergy that names the company (every party consented) must not
         # answer: it would tie the alias to the name and unmask the company everywhere else
         via_alias = redactor is not None and redactor.active and wanted != company_id
-        consents: dict[str, set[str]] = defaultdict(set)
-        if via_alias:
-            for key_hash, who in s.execute(
-                select(ConsentRow.key_hash, ConsentRow.company_external_id).where(ConsentRow.territory_id == t.id)
-            ):
-                consents[key_hash].add(who)
+        consents = consents_by_key(uow, t.id) if via_alias else {}
         ids = [
             sid for sid, companies, key_hash in s.execute(
                 select(SynergyRow.id, SynergyRow.company_ids, SynergyRow.key_hash).outerjoin(FollowUpRow, _FOLLOW_JOIN)
@@ -413,12 +413,7 @@ def territory_map(uow: UnitOfWork, territory: str | TerritoryRow, *, redactor: R
             .where(SynergyRow.run_id == run_id, or_(SynergyRow.in_plan.is_(True), _STATUS != FollowUpStatus.PROPOSED.value))
             .order_by(SynergyRow.rank, SynergyRow.id)
         ).all()
-        consents: dict[str, set[str]] = defaultdict(set)
-        if redactor is not None and redactor.active:
-            for key_hash, company in uow.session.execute(
-                select(ConsentRow.key_hash, ConsentRow.company_external_id).where(ConsentRow.territory_id == t.id)
-            ):
-                consents[key_hash].add(company)
+        consents = consents_by_key(uow, t.id) if redactor is not None and redactor.active else {}
         for row, status in pairs:
             synergies.append({**row.payload, "status": status})
             named[row.public_id] = set(row.company_ids) <= consents.get(row.key_hash, set())
