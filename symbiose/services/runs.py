@@ -151,23 +151,21 @@ def fail_interrupted_runs(uow: UnitOfWork, reason: str = "interrompu par un redÃ
     return res.rowcount or 0
 
 
-
-
 def export_flow_graph(diagnostic: Diagnostic, result: MatchResult, path: Path) -> Path:
-    """Write the flow graph (GraphML or node-link JSON by suffix) with the result's plan on its edges."""
+    """Write the flow graph (GraphML or node-link JSON by suffix): the run's valued candidates, its plan on the edges."""
     from symbiose.candidates import generate_candidates
     from symbiose.domain import Allocation, Solution
     from symbiose.graph import build_graph, export_graph
-    from symbiose.matching import AUTO_NEAREST, AUTO_NEAREST_FROM_FLOWS
     from symbiose.taxonomy import get_taxonomy
+    from symbiose.valuation import value_candidates
 
-    nearest = AUTO_NEAREST if len(diagnostic.flows) >= AUTO_NEAREST_FROM_FLOWS else None
-    candidates, _ = generate_candidates(diagnostic, get_taxonomy(), nearest=nearest)
+    tax = get_taxonomy()
+    candidates, _ = generate_candidates(diagnostic, tax, nearest=result.solver.get("nearest"))  # as the run did
     allocations = {}
     for s in result.synergies:
-        if s.type == "substitution" and s.in_plan and len(s.suppliers) == 1 and len(s.receivers) == 1:
-            cid = f"{s.suppliers[0].flow_id}>{s.receivers[0].flow_id}"
+        cid = s.details.get("candidate_id")
+        if cid and s.in_plan:
             allocations[cid] = Allocation(cid, s.quantity, s.savings_eur, s.co2_avoided_t)
     plan = Solution(status=str(result.solver.get("status", "")), objective_eur=float(result.solver.get("objective_eur", 0.0)),
                     best_bound_eur=float(result.solver.get("best_bound_eur", 0.0)), allocations=allocations)
-    return export_graph(build_graph(diagnostic, candidates, plan), path)
+    return export_graph(build_graph(diagnostic, value_candidates(candidates, diagnostic, tax), plan), path)
