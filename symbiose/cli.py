@@ -78,10 +78,12 @@ def format_issue(issue: Issue) -> str:
     return f"{', '.join(parts) or 'file'}: found {found}, {message}"
 
 
-def _reject(errors) -> None:
+def _reject(errors, *, summary: bool = True) -> None:
+    """Every blocking problem on stderr, one unwrapped line each, then exit 1."""
     for issue in errors:
-        print(format_issue(issue), file=sys.stderr)  # one unwrapped line per problem
-    err.print(f"{len(errors)} erreur(s) bloquante(s) : rien n'a été écrit.", style="bold red")
+        print(format_issue(issue), file=sys.stderr)
+    if summary:
+        err.print(f"{len(errors)} erreur(s) bloquante(s) : rien n'a été écrit.", style="bold red")
     raise typer.Exit(1)
 
 
@@ -119,11 +121,7 @@ def import_cmd(
     else:
         _print_import(report)
     if report.errors:
-        if as_json:
-            for issue in report.errors:
-                print(format_issue(issue), file=sys.stderr)
-            raise typer.Exit(1)
-        _reject(report.errors)
+        _reject(report.errors, summary=not as_json)
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:

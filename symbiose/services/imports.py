@@ -88,6 +88,14 @@ def _flow_values(f: Flow) -> dict[str, Any]:
     return values
 
 
+def _assign(row: CompanyRow | FlowRow, values: dict[str, Any]) -> bool:
+    """Set ``values`` on a stored row; True when any of them changed (an update to report)."""
+    changed = any(getattr(row, k) != v for k, v in values.items())
+    for k, v in values.items():
+        setattr(row, k, v)
+    return changed
+
+
 def import_diagnostic(
     uow: UnitOfWork,
     source: Path | bytes,
@@ -167,10 +175,7 @@ def import_diagnostic(
             session.add(existing)
             report.created["companies"] += 1
         else:
-            changed = any(getattr(existing, k) != v for k, v in values.items())
-            for k, v in values.items():
-                setattr(existing, k, v)
-            report.updated["companies"] += int(changed)
+            report.updated["companies"] += int(_assign(existing, values))
         company_rows[c.id] = existing
     session.flush()
     flows_by_territory: dict[int, dict[str, FlowRow]] = {}
@@ -185,9 +190,7 @@ def import_diagnostic(
             session.add(FlowRow(territory_id=company.territory_id, company_id=company.id, uid=f.id, import_id=record.id, **values))
             report.created["flows"] += 1
         else:
-            changed = any(getattr(existing, k) != v for k, v in values.items())
-            for k, v in values.items():
-                setattr(existing, k, v)
+            changed = _assign(existing, values)
             if changed or existing.company_id != company.id:
                 existing.company_id = company.id
                 existing.import_id = record.id  # the import that last changed this flow
