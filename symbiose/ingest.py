@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from symbiose.xlsx_guard import UnsafeSpreadsheet, read_xlsx_isolated
 from symbiose.classify import LOW_CONFIDENCE, UNKNOWN_THRESHOLD, get_classifier
 from symbiose.domain import (
     ALL_MONTHS,
@@ -123,29 +124,11 @@ def _is_xlsx(data: bytes, filename: str | None) -> bool:
     return data[:4] == b"PK\x03\x04" or bool(filename and filename.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods")))
 
 
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    return str(value)
-
-
 def _read_xlsx(data: bytes) -> list[list[str]]:
-    from python_calamine import CalamineWorkbook
-
-    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    names = book.sheet_names
-    wanted = next((n for n in names if fold(n) in ("flux", "flows")), names[0] if names else None)
-    if wanted is None:
-        return []
-    sheet = book.get_sheet_by_name(wanted)
-    rows = [[_cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
-    for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ():  # a merged cell means its value on every row it spans
+    """The diagnostic sheet as text cells, read by :mod:`symbiose.xlsx_guard` (inspected, then parsed in a
+    limited child process): a hostile workbook is refused, it never takes the caller down."""
+    rows, merged = read_xlsx_isolated(data)
+    for r0, c0, r1, c1 in merged:  # a merged cell means its value on every row it spans
         if r0 < len(rows) and c0 < len(rows[r0]):
             value = rows[r0][c0]
             for r in range(r0, min(r1, len(rows) - 1) + 1):
@@ -184,6 +167,8 @@ def read_table(data: bytes, filename: str | None = None) -> tuple[list[list[str]
         if note:
             notes.append(note)
         return _read_csv(text), notes
+    except UnsafeSpreadsheet as exc:
+        return [], [Issue(1, "file", None, f"fichier refusé : {exc}")]
     except Exception:  # noqa: BLE001 - any unreadable file becomes a row error, never a traceback
         kind = "XLSX" if _is_xlsx(data, filename) else "CSV"
         return [], [Issue(1, "file", None, f"the file cannot be read as {kind}; expected a UTF-8 CSV or an XLSX workbook")]
