@@ -25,16 +25,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from symbiose.store import UnitOfWork
-from symbiose.store.orm import CompanyRow, FlowRow, ImportRow, InstanceSecretRow
+from symbiose.store.orm import CompanyRow, FlowRow, InstanceSecretRow
+from symbiose.store.versioning import data_version
 from symbiose.text import fold
 
 COORD_DECIMALS = 2  # 0.01° ≈ 1.1 km of latitude, 0.8 km of longitude at 45°N
 _COORD_MATCH = 1e-5  # a float this close to a hidden coordinate is that coordinate (outputs round to 1e-6)
 SECRET_NAME = "anonymisation-hmac"
+NO_COMPANY = "\x00no-company"  # what a hidden company's real id filters on: no row has it
 
 # Structure of the NAF rév. 2 (INSEE, Licence Ouverte): each section and the
 # two-digit divisions it holds.
@@ -169,13 +171,79 @@ def instance_secret(url: str) -> bytes:
         return _secrets[url]
 
 
-_WORD = re.compile(r"\w+")
+_ALNUM = re.compile(r"[^\W_]+")
+_SEPARATORS = r"[\W_]*"  # any run of spaces, dashes, dots, underscores — or none ("ChimieDuGolfe")
+_DIGIT_SEPARATORS = r"[\s.\-]*"  # "443 061 841 00047", "443.061.841"
+
+
+@lru_cache(maxsize=512)
+def _letter_class(base: str) -> str:
+    """A regex class of ``base`` and every accented letter that folds to it (``e`` → ``[eéèêë…]``)."""
+    variants = {base}
+    for code in range(0xC0, 0x250):
+        ch = chr(code)
+        if fold(ch) == base:
+            variants.add(ch)
+    return "[" + "".join(sorted(re.escape(v) for v in variants)) + "]" if len(variants) > 1 else re.escape(base)
+
+
+def loose_pattern(term: str) -> str:
+    """A regex for ``term`` however it is written: case, accents, separators and their absence
+    ("Chimie du Golfe" matches "Chimie-du-Golfe", "chimie  du  golfe", "ChimieDuGolfe")."""
+    words = _ALNUM.findall(fold(term).lower())
+    parts = []
+    for word in words:
+        if word.isdigit():
+            parts.append(_DIGIT_SEPARATORS.join(word))
+        else:
+            parts.append("".join(_letter_class(ch) for ch in word))
+    return _SEPARATORS.join(parts)
+
+
+def compact(text: str) -> str:
+    """Folded, lower-case letters and digits only: what :func:`loose_pattern` compares."""
+    return "".join(_ALNUM.findall(fold(text).lower()))
+
+
+def id_variants(external_id: str) -> set[str]:
+    """Ways a company id is written: as stored, its digits alone (a SIRET without its ``SIRET-``
+    prefix) and, for a SIRET, its SIREN (first nine digits)."""
+    variants = {external_id}
+    for run in re.findall(r"\d[\d\s.\-]{7,}\d", external_id):
+        digits = re.sub(r"\D", "", run)
+        if len(digits) >= 9:
+            variants.add(digits)
+            if len(digits) == 14:
+                variants.add(digits[:9])
+    return {v for v in variants if len(compact(v)) >= 3}
 
 
 @lru_cache(maxsize=4096)
-def _pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
-    """Any of ``terms`` as a whole word or phrase, case ignored."""
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")(?!\w)", re.IGNORECASE)
+def _pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of ``patterns`` (from :func:`loose_pattern`) as a whole word or phrase, case ignored."""
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(patterns) + r")(?![^\W_])", re.IGNORECASE)
+
+
+_KM_IN_TEXT = re.compile(r"(\d+(?:[ \u00a0\u202f]\d{3})*(?:[.,]\d+)?)(\s?km\b)")
+COARSE_KM = 1.0  # distances a portal sees: to the kilometre, as its coordinates (COORD_DECIMALS)
+_COARSE_KM_KEYS = frozenset({"distance_km", "round_km", "diameter_km", "pipe_km", "length_km"})
+_COARSE_EUR_KEYS = frozenset({"fixed_cost_eur", "pipe_cost_eur", "link_cost_eur"})
+_COORD_KEYS = frozenset({"lat", "lon"})
+
+
+def _one_significant(value: float) -> float:
+    """``637 412`` → ``600 000``: a cost that says its order of magnitude, not a length."""
+    if not value:
+        return value
+    from math import floor, log10
+
+    step = 10 ** floor(log10(abs(value)))
+    return float(round(value / step) * step)
+
+
+def _coarse_km_text(match: re.Match[str]) -> str:
+    number = float(re.sub(r"[ \u00a0\u202f]", "", match.group(1)).replace(",", "."))
+    return f"≈ {max(round(number / COARSE_KM) * COARSE_KM, COARSE_KM):.0f}{match.group(2)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,28 +269,36 @@ class Redactor:
 
     def __init__(
         self, hidden: Iterable[HiddenCompany], flow_aliases: dict[str, str], coordinates: Iterable[float],
-        stamp: tuple[Any, ...] = (),
+        stamp: tuple[Any, ...] = (), flow_owners: dict[str, str] | None = None,
     ):
         self.stamp = stamp  # the state of the territory it was built from (a cache key)
         self.hidden = {h.external_id: h for h in hidden}
         self._by_alias = {h.alias: h.external_id for h in self.hidden.values()}
         self._exact = {**flow_aliases, **{h.external_id: h.alias for h in self.hidden.values()}}
         self._coords = sorted(set(coordinates))
-        replacements: dict[str, str] = {}
+        replacements: dict[str, str] = {}  # compact form of each way of writing -> what is shown
+        patterns: dict[str, str] = {}  # compact form -> its loose regex
+        def add(term: str, shown: str, *, override: bool = False) -> None:
+            key = compact(term)
+            if len(key) < 3:
+                return
+            if override or key not in replacements:
+                replacements[key] = shown
+            patterns.setdefault(key, loose_pattern(term))
         for h in self.hidden.values():
             for name in name_variants(h.name):
-                replacements.setdefault(name.lower(), h.label)
-            replacements[h.external_id.lower()] = h.alias
+                add(name, h.label)
+            for ident in id_variants(h.external_id):
+                add(ident, h.alias, override=True)
         for uid, alias in flow_aliases.items():
-            replacements[uid.lower()] = alias
+            add(uid, alias)
         self._replacements = replacements
-        # A text is searched only for the terms whose most telling word it contains,
-        # so that the usual text (no hidden company in it) costs one tokenisation.
-        self._by_word: dict[str, list[str]] = {}
-        for term in replacements:
-            words = _WORD.findall(term)
-            if words:
-                self._by_word.setdefault(max(words, key=len), []).append(term)
+        self._patterns = patterns
+        self._terms = sorted(replacements, key=len, reverse=True)
+        self._flow_aliases = flow_aliases
+        self._flow_owners = flow_owners or {}
+        self._coords_in = tuple(coordinates)
+        self._excluding: dict[frozenset[str], Redactor] = {}
         self._memo: dict[str, str] = {}
 
     @property
@@ -233,12 +309,18 @@ class Redactor:
     def is_hidden(self, company_id: str) -> bool:
         return company_id in self.hidden
 
-    def company_filter(self, given: str) -> str | None:
+    def company_filter(self, given: str) -> str:
         """The company a portal filter names: an alias maps back to its company; a
-        hidden company's real id matches nothing (it must not be an oracle)."""
+        hidden company's real id becomes an id no company has, so that it takes
+        exactly the path (and the time) of any unknown id: it must not be an oracle."""
         if given in self._by_alias:
             return self._by_alias[given]
-        return None if given in self.hidden else given
+        return NO_COMPANY if given in self.hidden else given
+
+    def shown_id(self, company_id: str) -> str:
+        """The id a portal sees for a company (its alias when hidden): what portal lists sort by."""
+        h = self.hidden.get(company_id)
+        return h.alias if h else company_id
 
     def display_name(self, company_id: str, name: str) -> str:
         h = self.hidden.get(company_id)
@@ -251,11 +333,12 @@ class Redactor:
         done = self._memo.get(value)
         if done is not None:
             return done
-        terms = {t for w in _WORD.findall(value.lower()) for t in self._by_word.get(w, ())}
+        squeezed = compact(value)
+        terms = tuple(t for t in self._terms if t in squeezed)  # a cheap test before any regex
         out = value
         if terms:
-            out = _pattern(tuple(sorted(terms, key=len, reverse=True))).sub(
-                lambda m: self._replacements.get(m.group(0).lower(), "Entreprise"), value)
+            out = _pattern(tuple(self._patterns[t] for t in terms)).sub(
+                lambda m: self._replacements.get(compact(m.group(0)), "Entreprise"), value)
         if len(self._memo) > 100_000:
             self._memo.clear()
         self._memo[value] = out
@@ -303,8 +386,68 @@ class Redactor:
         return self.scrub(item)
 
     def synergy(self, item: dict[str, Any], named: bool) -> dict[str, Any]:
-        """A synergy as a portal sees it: as is once every party consented (``named``), else scrubbed."""
-        return item if named else self.scrub(item)
+        """A synergy as a portal sees it.
+
+        Once every party consented (``named``) the parties are shown, but any other hidden company its
+        text mentions (a reason naming a third firm) stays anonymised. Otherwise it is scrubbed and its
+        geometry made coarse: coordinates to about 1 km, distances to the kilometre, link costs to one
+        significant digit — so that no centre point, distance or pipe cost pins a hidden site down."""
+        if named:
+            return self.excluding(_parties(item)).scrub(item)
+        return self._coarse(self.scrub(item))
+
+    def excluding(self, companies: Iterable[str]) -> Redactor:
+        """The same redactor without ``companies`` (parties that consented to be named)."""
+        shown = frozenset(companies) & frozenset(self.hidden)
+        if not shown:
+            return self
+        cached = self._excluding.get(shown)
+        if cached is None:
+            flows = {uid: a for uid, a in self._flow_aliases.items() if self._flow_owners.get(uid) not in shown}
+            cached = Redactor([h for cid, h in self.hidden.items() if cid not in shown], flows,
+                              self._coords_in, self.stamp, self._flow_owners)
+            if len(self._excluding) > 1000:
+                self._excluding.clear()
+            self._excluding[shown] = cached
+        return cached
+
+    def _coarse(self, value: Any, key: str | None = None) -> Any:
+        if isinstance(value, dict):
+            if value.get("type") in ("Point", "LineString", "MultiPoint", "MultiLineString") and "coordinates" in value:
+                return {**value, "coordinates": _round_positions(value["coordinates"])}
+            return {k: self._coarse(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._coarse(v, key) for v in value]
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            return value
+        if isinstance(value, str):
+            return _KM_IN_TEXT.sub(_coarse_km_text, value) if "km" in value else value
+        if key in _COORD_KEYS:
+            return round(float(value), COORD_DECIMALS)
+        if key in _COARSE_KM_KEYS:
+            return float(round(value / COARSE_KM) * COARSE_KM)
+        if key in _COARSE_EUR_KEYS:
+            return _one_significant(float(value))
+        return value
+
+
+def _round_positions(coords: Any) -> Any:
+    if isinstance(coords, list) and coords and all(isinstance(c, (int, float)) for c in coords):
+        return [round(float(c), COORD_DECIMALS) for c in coords]
+    if isinstance(coords, list):
+        return [_round_positions(c) for c in coords]
+    return coords
+
+
+def _parties(item: dict[str, Any]) -> set[str]:
+    """The company ids of a synergy's suppliers and receivers (also in a map feature's properties)."""
+    body = item.get("properties", item) if isinstance(item.get("properties"), dict) else item
+    out = set()
+    for side in ("suppliers", "receivers"):
+        for p in body.get(side) or ():
+            if isinstance(p, dict) and p.get("company_id"):
+                out.add(p["company_id"])
+    return out
 
 
 _redactors: dict[tuple[str, int], tuple[tuple[Any, ...], Redactor]] = {}
@@ -313,16 +456,11 @@ _redactors: dict[tuple[str, int], tuple[tuple[Any, ...], Redactor]] = {}
 def load_redactor(uow: UnitOfWork, territory_id: int, territory_code: str) -> Redactor:
     """The redactor of one territory: its confidential companies, their flows and coordinates.
 
-    Kept in memory per territory and rebuilt when an import or a change of its
-    confidential companies has happened since (one small query tells).
+    Kept in memory per territory and rebuilt when the territory's data version
+    has moved since (every write to its companies or flows moves it, an import
+    made from another territory included).
     """
-    s = uow.session
-    confidential = (CompanyRow.territory_id == territory_id, CompanyRow.confidential.is_(True))
-    stamp = tuple(s.execute(select(
-        select(func.count()).select_from(CompanyRow).where(*confidential).scalar_subquery(),
-        select(func.max(CompanyRow.updated_at)).where(*confidential).scalar_subquery(),
-        select(func.max(ImportRow.id)).where(ImportRow.territory_id == territory_id).scalar_subquery(),
-    )).one())
+    stamp = (data_version(uow.session, territory_id),)
     key = (uow.url, territory_id)
     cached = _redactors.get(key)
     if cached is not None and cached[0] == stamp:
@@ -350,9 +488,12 @@ def _build_redactor(uow: UnitOfWork, territory_id: int, territory_code: str, sta
             city=r.city,
         ))
         coords.extend(v for v in (r.lat, r.lon) if v is not None)
-    flow_aliases = {}
-    pks = [r.id for r in rows]
-    for uid, lat, lon in s.execute(select(FlowRow.uid, FlowRow.lat, FlowRow.lon).where(FlowRow.company_id.in_(pks))):
+    flow_aliases, flow_owners = {}, {}
+    external = {r.id: r.external_id for r in rows}
+    for uid, pk, lat, lon in s.execute(
+        select(FlowRow.uid, FlowRow.company_id, FlowRow.lat, FlowRow.lon).where(FlowRow.company_id.in_(list(external)))
+    ):
         flow_aliases[uid] = make_alias(secret, territory_code, "flow", uid)
+        flow_owners[uid] = external[pk]
         coords.extend(v for v in (lat, lon) if v is not None)
-    return Redactor(hidden, flow_aliases, coords, stamp)
+    return Redactor(hidden, flow_aliases, coords, stamp, flow_owners)

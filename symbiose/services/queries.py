@@ -108,7 +108,15 @@ def list_companies(
     t = _territory(uow, territory)
     s = uow.session
     base = select(CompanyRow).where(CompanyRow.territory_id == t.id).order_by(CompanyRow.id)
-    if q and q.strip():
+    portal = redactor is not None and redactor.active
+    if portal:  # ordered by what the portal sees, so that no hidden firm sits between its neighbours
+        needle = fold(q) if q and q.strip() else ""
+        every = sorted(
+            (r for r in s.scalars(base) if needle in fold(redactor.display_name(r.external_id, r.name))),
+            key=lambda r: redactor.shown_id(r.external_id),
+        )
+        total, rows = len(every), every[_offset(page, size): _offset(page, size) + size]
+    elif q and q.strip():
         needle = fold(q)
         shown = redactor.display_name if redactor is not None else (lambda _id, name: name)
         matching = [r for r in s.scalars(base) if needle in fold(shown(r.external_id, r.name))]
@@ -154,18 +162,17 @@ def list_flows(
         where.append(code_prefix(FlowRow.resource, resource))
     if company_id is not None:
         wanted = redactor.company_filter(company_id) if redactor is not None else company_id
-        if wanted is None:
-            return Page([], 0, page, size)
         where.append(CompanyRow.external_id == wanted)
     joined = select(FlowRow, CompanyRow).join(CompanyRow, CompanyRow.id == FlowRow.company_id).where(*where)
+    if redactor is not None and redactor.active:  # ordered by what the portal sees (see list_companies)
+        every = [redactor.flow(_flow_item(f, c)) for f, c in s.execute(joined.order_by(FlowRow.id)).all()]
+        every.sort(key=lambda i: (i["company_id"], i["id"]))
+        return Page(every[_offset(page, size): _offset(page, size) + size], len(every), page, size)
     total = s.scalar(
         select(func.count()).select_from(FlowRow).join(CompanyRow, CompanyRow.id == FlowRow.company_id).where(*where)
     ) or 0
     rows = s.execute(joined.order_by(FlowRow.id).offset(_offset(page, size)).limit(size)).all()
-    items = [_flow_item(f, c) for f, c in rows]
-    if redactor is not None and redactor.active:
-        items = [redactor.flow(i) for i in items]
-    return Page(items, total, page, size)
+    return Page([_flow_item(f, c) for f, c in rows], total, page, size)
 
 
 # --------------------------------------------------------------------------
@@ -302,12 +309,12 @@ def list_synergies(
     views = select(*_VIEW_COLUMNS).outerjoin(FollowUpRow, _FOLLOW_JOIN)
     if company_id is not None:
         wanted = redactor.company_filter(company_id) if redactor is not None else company_id
-        if wanted is None:
-            return Page([], 0, page, size)
         # through an alias, a synergy that names the company (every party consented) must not
-        # answer: it would tie the alias to the name and unmask the company everywhere else
-        via_alias = redactor is not None and redactor.active and wanted != company_id
-        consents = consents_by_key(uow, t.id) if via_alias else {}
+        # answer: it would tie the alias to the name and unmask the company everywhere else.
+        # Consents are read for every portal filter, so that no id answers faster than another.
+        portal = redactor is not None and redactor.active
+        via_alias = portal and wanted != company_id
+        consents = consents_by_key(uow, t.id) if portal else {}
         ids = [
             sid for sid, companies, key_hash in s.execute(
                 select(SynergyRow.id, SynergyRow.company_ids, SynergyRow.key_hash).outerjoin(FollowUpRow, _FOLLOW_JOIN)

@@ -36,6 +36,8 @@ class TerritoryRow(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # bumped by every write to the territory's companies or flows (store.versioning): caches key on it
+    data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CompanyRow(Base):
@@ -185,6 +187,19 @@ class ApiKeyRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     label: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class WebSessionRow(Base):
+    """A signed-in browser of the pages: the cookie names it; signing out revokes it here."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 

@@ -10,7 +10,7 @@ import re
 import httpx
 import pytest
 
-from symbiose.privacy import Redactor, anonymised_label, make_alias, name_variants, sector_word
+from symbiose.privacy import NO_COMPANY, Redactor, anonymised_label, make_alias, name_variants, sector_word
 from tests.api.conftest import (
     OTHER,
     SECRET_ID,
@@ -192,6 +192,6 @@ def test_redactor_scrubs_names_ids_and_coordinates_anywhere() -> None:
     assert out["text"] == f"{LABEL} livre Verrerie ; contact chez {LABEL}"
     assert out["anon-x"] == ["anon-x", "anon-f", round(SECRET_LAT, 2), round(SECRET_LON, 2), 43.1]
     assert out["nested"] == {"candidate": "anon-x>C2", "n": 3, "flag": True}
-    assert red.company_filter("anon-x") == SECRET_ID and red.company_filter(SECRET_ID) is None
+    assert red.company_filter("anon-x") == SECRET_ID and red.company_filter(SECRET_ID) == NO_COMPANY
     assert red.company_filter("C2") == "C2"
     assert Redactor([], {}, []).scrub(value) is value
