@@ -11,7 +11,7 @@ from api.problems import responses
 from api.routes.common import PageDep
 from api.schemas import PageOut, RunCreated, RunOut
 from symbiose.services.queries import get_run, list_runs
-from symbiose.services.runs import create_run
+from symbiose.services.runs import queue_run
 
 router = APIRouter(prefix="/territories/{code}/runs", tags=["runs"])
 RunId = Annotated[int, Path(ge=1, le=2**31 - 1, description="run number")]
@@ -23,8 +23,9 @@ RunId = Annotated[int, Path(ge=1, le=2**31 - 1, description="run number")]
 )
 def start(request: Request, response: Response, territory: TerritoryDep, caller: WriterDep, uow: UowDep) -> dict:
     """Queue matching and mutualisation of the territory's stored flows; 202 at once, poll the run."""
-    run_id = create_run(uow, territory.code, actor(caller))
-    request.app.state.worker.submit(run_id)
+    run_id, new = queue_run(uow, territory.code, actor(caller))
+    if new:  # a request that joins the run already queued does not queue it twice
+        request.app.state.worker.submit(run_id)
     response.headers["Location"] = f"{request.url.path.rstrip('/')}/{run_id}"
     return {"id": run_id, "status": "queued"}
 

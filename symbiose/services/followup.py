@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from symbiose.domain import FollowUpStatus
@@ -85,12 +85,22 @@ def update_followup(
     if new == FollowUpStatus.REJECTED.value and new != follow.status and not note:
         raise InvalidFollowUp("note", note, "une synergie écartée (rejected) demande une note : la raison")
     if new != follow.status or note:
-        follow.status = new
+        # compare-and-set: the row moves only if its status is still the one checked above, so two
+        # requests racing cannot move it backwards; the loser is told (409) and writes nothing
+        values: dict[str, Any] = {"status": new, "updated_at": utcnow()}
         if note:
-            follow.note = note
-        follow.updated_at = utcnow()
+            values["note"] = note
+        moved = uow.session.execute(
+            update(FollowUpRow).where(FollowUpRow.id == follow.id, FollowUpRow.status == follow.status)
+            .values(**values).execution_options(synchronize_session=False)
+        ).rowcount
+        if moved != 1:
+            uow.rollback()
+            raise TransitionRejected(FollowUpStatus(follow.status), FollowUpStatus(new), "le suivi vient d'être modifié par une autre requête : "
+                                     "relisez la synergie puis recommencez")
         uow.session.add(FollowUpEventRow(followup_id=follow.id, status=new, note=note or None, actor=actor))
         uow.commit()
+        uow.session.expire(follow)
     return get_synergy(uow, t, synergy_id)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from symbiose.domain import Company, Flow, Issue
 from symbiose.ingest import ParsedDiagnostic, Progress, issues_as_dicts, read_diagnostic
@@ -135,6 +136,24 @@ def import_diagnostic(
         if report.errors:
             report.errors.sort(key=lambda i: (i.row or 0, i.column or ""))
             return report
+    for attempt in (1, 2, 3):
+        try:
+            return _write(uow, data, parsed, _report(parsed, territory, dry_run=dry_run), territory=territory,
+                          filename=filename, dry_run=dry_run, actor=actor, create_territory=create_territory)
+        except IntegrityError:
+            # another import created the same territory, company or flow meanwhile: start the write
+            # again, it now sees those rows and updates them in place (the file was checked already)
+            uow.rollback()
+            if attempt == 3:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _write(
+    uow: UnitOfWork, data: bytes, parsed: ParsedDiagnostic, report: ImportReport, *, territory: str,
+    filename: str | None, dry_run: bool, actor: str | None, create_territory: bool,
+) -> ImportReport:
+    """Write a checked diagnostic in one transaction (rolled back on a dry run or a territory error)."""
     session = uow.session
     territories: dict[str, TerritoryRow] = {}
     for code in sorted({c.territory or territory for c in parsed.diagnostic.companies} | {territory}):

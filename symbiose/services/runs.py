@@ -4,10 +4,13 @@ flows, recorded with their synergies; follow-up survives re-runs."""
 from __future__ import annotations
 
 import hashlib
-import traceback
+import logging
+import secrets
+import threading
 from pathlib import Path
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from symbiose.domain import Company, Diagnostic, Direction, Flow, Issue, MatchResult
 from symbiose.ingest import Progress
@@ -15,6 +18,9 @@ from symbiose.services.imports import read_file
 from symbiose.services.territories import get_territory
 from symbiose.store import UnitOfWork
 from symbiose.store.orm import CompanyRow, FlowRow, FollowUpEventRow, FollowUpRow, RunRow, SynergyRow, utcnow
+
+
+log = logging.getLogger("symbiose.runs")
 
 
 class InputRejected(ValueError):
@@ -67,12 +73,44 @@ def load_diagnostic(uow: UnitOfWork, territory: str) -> Diagnostic:
 
 
 def create_run(uow: UnitOfWork, territory: str, actor: str | None = None) -> int:
-    """A queued run for ``territory`` (committed); returns its id."""
+    """A queued run for ``territory`` (committed); returns its id.
+
+    One queued run per territory is enough: while one waits, a new request joins
+    it (its id is returned) instead of queuing another run of the same data."""
+    return queue_run(uow, territory, actor)[0]
+
+
+def queue_run(uow: UnitOfWork, territory: str, actor: str | None = None) -> tuple[int, bool]:
+    """``(run id, True)`` for a new queued run, ``(id, False)`` when a queued one is joined."""
     t = get_territory(uow, territory)
-    run = RunRow(territory_id=t.id, status="queued", actor=actor)
-    uow.session.add(run)
-    uow.commit()
-    return run.id
+    for _ in range(5):
+        waiting = uow.session.scalar(
+            select(RunRow.id).where(RunRow.territory_id == t.id, RunRow.status == "queued").limit(1)
+        )
+        if waiting is not None:
+            return waiting, False
+        run = RunRow(territory_id=t.id, status="queued", actor=actor)
+        uow.session.add(run)
+        try:
+            uow.commit()
+            return run.id, True
+        except IntegrityError:  # another request queued one at the same instant (uq_runs_one_queued): join it
+            uow.rollback()
+    raise RuntimeError("could not queue a run")
+
+
+_territory_locks: dict[tuple[str, int], threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _territory_lock(url: str, territory_id: int) -> threading.Lock:
+    """Runs of one territory execute one at a time in this process (they write the same follow-ups)."""
+    with _locks_guard:
+        return _territory_locks.setdefault((url, territory_id), threading.Lock())
+
+
+RUN_FAILED = ("l'appariement a échoué (incident n° {ref}) ; relancez-le, et si l'échec se répète, "
+              "transmettez ce numéro à l'administrateur : le détail est dans le journal du serveur")
 
 
 def _store_result(uow: UnitOfWork, run: RunRow, result: MatchResult) -> None:
@@ -103,16 +141,29 @@ def _store_result(uow: UnitOfWork, run: RunRow, result: MatchResult) -> None:
 
 
 def execute_run(url: str | None, run_id: int, progress: Progress | None = None) -> MatchResult | None:
-    """Run a queued run to ``done`` (or ``failed`` with the error); safe to call from a worker."""
-    from symbiose.matching import match
+    """Run a queued run to ``done`` (or ``failed`` with the error); safe to call from a worker.
 
+    Runs of one territory are serialised; a run another worker already took is left alone."""
     with UnitOfWork(url) as uow:
         run = uow.session.get(RunRow, run_id)
         if run is None or run.status not in ("queued",):
             return None
-        run.status, run.started_at = "running", utcnow()
         territory = run.territory_id
+    with _territory_lock(uow.url, territory):
+        return _execute_locked(uow.url, run_id, territory, progress)
+
+
+def _execute_locked(url: str, run_id: int, territory: int, progress: Progress | None) -> MatchResult | None:
+    from symbiose.matching import match
+
+    with UnitOfWork(url) as uow:
+        moved = uow.session.execute(
+            update(RunRow).where(RunRow.id == run_id, RunRow.status == "queued")
+            .values(status="running", started_at=utcnow()).execution_options(synchronize_session=False)
+        ).rowcount
         uow.commit()
+        if moved != 1:  # another worker took it
+            return None
     try:
         with UnitOfWork(url) as uow:
             from symbiose.store.orm import TerritoryRow
@@ -120,19 +171,26 @@ def execute_run(url: str | None, run_id: int, progress: Progress | None = None) 
             code = uow.session.get(TerritoryRow, territory).code
             diagnostic = load_diagnostic(uow, code)
         result = match(diagnostic, progress=progress)
-        with UnitOfWork(url) as uow:
-            run = uow.session.get(RunRow, run_id)
-            _store_result(uow, run, result)
-            run.status, run.finished_at = "done", utcnow()
-            uow.commit()
+        for attempt in (1, 2, 3):
+            try:
+                with UnitOfWork(url) as uow:
+                    run = uow.session.get(RunRow, run_id)
+                    _store_result(uow, run, result)
+                    run.status, run.finished_at = "done", utcnow()
+                    uow.commit()
+                break
+            except IntegrityError:  # a run of another process stored the same new follow-ups first
+                if attempt == 3:
+                    raise
         return result
-    except Exception as exc:  # noqa: BLE001 - a failed run records its error instead of crashing the worker
+    except Exception:  # noqa: BLE001 - a failed run records its error instead of crashing the worker
+        ref = secrets.token_hex(4)
+        log.exception("run %s failed (incident %s)", run_id, ref)
         with UnitOfWork(url) as uow:
             run = uow.session.get(RunRow, run_id)
             run.status, run.finished_at = "failed", utcnow()
-            run.error = f"{type(exc).__name__}: {exc}"
+            run.error = RUN_FAILED.format(ref=ref)  # users read a short French sentence; details go to the log
             uow.commit()
-        traceback.print_exc()
         return None
 
 

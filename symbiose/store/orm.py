@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -104,8 +105,16 @@ class FlowRow(Base):
     company: Mapped[CompanyRow] = relationship(back_populates="flows")
 
 
+QUEUED_ONLY = "status = 'queued'"
+
+
 class RunRow(Base):
     __tablename__ = "runs"
+    # one queued run per territory: a request that finds one joins it (services.runs.queue_run)
+    __table_args__ = (
+        Index("uq_runs_one_queued", "territory_id", unique=True,
+              sqlite_where=text(QUEUED_ONLY), postgresql_where=text(QUEUED_ONLY)),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")

@@ -31,9 +31,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_web_sessions_key_id", "web_sessions", ["key_id"], unique=False)
+    # one queued run per territory; runs a stopped server left waiting are failed at start anyway
+    op.execute("UPDATE runs SET status = 'failed', error = 'interrompu par une mise à jour du serveur' "
+               "WHERE status IN ('queued', 'running')")
+    op.create_index("uq_runs_one_queued", "runs", ["territory_id"], unique=True,
+                    sqlite_where=sa.text("status = 'queued'"), postgresql_where=sa.text("status = 'queued'"))
 
 
 def downgrade() -> None:
+    op.drop_index("uq_runs_one_queued", table_name="runs")
     op.drop_index("ix_web_sessions_key_id", table_name="web_sessions")
     op.drop_table("web_sessions")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
