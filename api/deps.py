@@ -4,8 +4,9 @@ and admin guards."""
 
 from __future__ import annotations
 
-import hashlib
+import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -34,36 +35,68 @@ def get_uow(request: Request) -> Iterator[UnitOfWork]:
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 
-CALLER_TTL_S = 10.0  # a valid key is looked up again after this long (a revoked key stops working within it)
-_callers: dict[tuple[str, str], tuple[float, Caller]] = {}
+class FailedAuthLimiter:
+    """At most ``limit`` failed authentications per client address in ``window_s`` seconds; past that
+    the client gets 429 (with ``Retry-After``) before its key is even looked at."""
 
+    def __init__(self, limit: int, window_s: float = 60.0):
+        self.limit = limit
+        self.window_s = window_s
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
 
-def _resolve(uow: UnitOfWork, key: str | None) -> Caller | None:
-    """:func:`resolve_api_key`, remembering valid keys (by their hash) for ``CALLER_TTL_S``."""
-    if not key:
+    def _recent(self, client: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(client, deque())
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        return times
+
+    def retry_after(self, client: str) -> int | None:
+        """Seconds to wait when ``client`` is over the limit, else None."""
+        now = time.monotonic()
+        with self._lock:
+            times = self._recent(client, now)
+            if len(times) >= self.limit:
+                return max(1, int(times[0] + self.window_s - now) + 1)
+            if not times:
+                self._failures.pop(client, None)
         return None
-    cache_key = (uow.url, hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest())
-    now = time.monotonic()
-    hit = _callers.get(cache_key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    caller = resolve_api_key(uow, key)
-    if caller is not None:
-        if len(_callers) > 10_000:
-            _callers.clear()
-        _callers[cache_key] = (now + CALLER_TTL_S, caller)
-    return caller
+
+    def failed(self, client: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._failures) > 100_000:  # bounded memory under a flood of addresses
+                self._failures.clear()
+            self._recent(client, now).append(now)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def check_not_throttled(request: Request) -> None:
+    """429 for a client that failed to authenticate too often lately."""
+    wait = request.app.state.auth_limiter.retry_after(client_address(request))
+    if wait is not None:
+        raise ProblemException(
+            429, f"Trop d'essais de clé refusés depuis cette adresse : réessayez dans {wait} s.",
+            kind="too-many-failed-authentications", headers={"Retry-After": str(wait)},
+        )
 
 
 def get_caller(
+    request: Request,
     uow: UowDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     header_key: Annotated[str | None, Depends(api_key_header)],
 ) -> Caller:
-    """The caller of a key given as ``Authorization: Bearer`` or ``X-API-Key``; 401 otherwise."""
+    """The caller of a key given as ``Authorization: Bearer`` or ``X-API-Key``; 401 otherwise (429 after
+    too many failures from the same address). Looked up at every request: a revoked key stops at once."""
+    check_not_throttled(request)
     key = credentials.credentials if credentials is not None else header_key
-    caller = _resolve(uow, key.strip() if key else None)
+    caller = resolve_api_key(uow, key.strip() if key else None)
     if caller is None:
+        request.app.state.auth_limiter.failed(client_address(request))
         raise ProblemException(
             401, "Donnez une clé d'accès valide : « Authorization: Bearer CLÉ » ou « X-API-Key: CLÉ ».",
             headers={"WWW-Authenticate": "Bearer"},
@@ -100,9 +133,10 @@ WriterDep = Annotated[Caller, Depends(require_writer)]
 
 
 def require_admin(caller: CallerDep) -> Caller:
+    """Admin keys only (creating territories, managing keys); 403 otherwise."""
     if caller.role != "admin":
-        raise ProblemException(403, "Seule une clé « admin » peut créer un territoire.", kind="admin-only",
-                               title="Accès réservé aux administrateurs")
+        raise ProblemException(403, "Seule une clé « admin » peut faire cela (créer un territoire, gérer les clés).",
+                               kind="admin-only", title="Accès réservé aux administrateurs")
     return caller
 
 

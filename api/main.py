@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import symbiose
 from api import problems, web
 from api.cache import BodyCache
+from api.deps import FailedAuthLimiter
 from api.problems import ProblemException, problem_response, responses
 from api.routes import ROUTERS
 from api.schemas import Health
@@ -55,18 +56,25 @@ class BodyLimitMiddleware:
             return
         received = 0
         started = False
+        overflow = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, overflow
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    overflow = True
                     raise _BodyTooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if overflow:  # the body parser turned our error into a 400: answer the 413 instead
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._refuse(scope, receive, send)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
@@ -131,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database_url = url
     app.state.body_cache = BodyCache()  # rendered listings, keyed by their data's version
+    app.state.auth_limiter = FailedAuthLimiter(settings.auth_failures_per_minute)
     problems.install(app)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD)
@@ -138,7 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
     app.include_router(_health_router())
-    v1 = APIRouter(prefix=API_PREFIX, responses=responses(400, 401, 404, 413, 422))
+    v1 = APIRouter(prefix=API_PREFIX, responses=responses(400, 401, 404, 413, 422, 429))
     for router in ROUTERS:
         v1.include_router(router)
     app.include_router(v1)

@@ -34,6 +34,7 @@ TITLES = {
     413: "Contenu trop volumineux",
     415: "Type de contenu non pris en charge",
     422: "Données invalides",
+    429: "Trop de tentatives",
     500: "Erreur interne",
     503: "Service indisponible",
 }
@@ -147,6 +148,19 @@ def _status_detail(status: int, detail: Any) -> str:
     }.get(status, TITLES.get(status, HTTPStatus(status).phrase))
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the app's routes answer at ``path`` (all routes whose path matches, sorted)."""
+    from fastapi.routing import iter_route_contexts
+
+    from starlette.routing import compile_path
+
+    methods: set[str] = set()
+    for rc in iter_route_contexts(app.routes):
+        if rc.methods and compile_path(rc.path)[0].match(path):
+            methods |= set(rc.methods)
+    return sorted(methods - {"HEAD"})
+
+
 def install(app: FastAPI) -> None:
     """Register the problem handlers on ``app``."""
 
@@ -156,13 +170,16 @@ def install(app: FastAPI) -> None:
                                 headers=exc.headers, extra=exc.extra)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         status = exc.status_code
         if status == 400 and exc.detail == "There was an error parsing the body":
             detail = "Le corps de la requête ne peut pas être lu (multipart ou formulaire mal formé)."
         else:
             detail = _status_detail(status, exc.detail)
-        return problem_response(status, detail, headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if status == 405:  # every method this path answers, not only those of the first route that matched
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path)) or headers.get("Allow", "")
+        return problem_response(status, detail, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -4,6 +4,7 @@ the contracts say fields may be added, never renamed."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -33,6 +34,35 @@ class TerritoryCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: TerritoryCode = Field(description="lower-case letters, digits, '-' or '_' (at most 64)", examples=["fos-piicto"])
     name: Name = Field(examples=["Plateforme PIICTO, Fos-sur-Mer"])
+
+
+class ApiKeyCreate(BaseModel):
+    """A new key (admin): territory, role (French words accepted), who holds it, until when."""
+
+    model_config = ConfigDict(extra="forbid")
+    territory: TerritoryCode = Field(examples=["fos-piicto"])
+    role: Literal["admin", "animator", "portal", "administrateur", "animateur", "portail"] = Field(examples=["portal"])
+    label: Annotated[str, StringConstraints(max_length=256, pattern=NO_NUL)] | None = Field(
+        default=None, examples=["CCI Sud — portail régional"])
+    expires_at: datetime | None = Field(default=None, description="end of validity (UTC); none: until revoked")
+
+
+class ApiKeyOut(BaseModel):
+    """A key as listed: never the key itself, only its first characters."""
+
+    id: int
+    prefix: str
+    role: str
+    territory: str | None
+    label: str | None
+    created_at: str | None
+    expires_at: str | None
+    revoked_at: str | None
+    active: bool
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="the key, shown this once only")
 
 
 class FollowUpUpdate(BaseModel):

@@ -310,24 +310,44 @@ def territory_list(as_json: Annotated[bool, typer.Option("--json")] = False, db:
     out.print(table)
 
 
+def _expiry(value: str | None):
+    """``--expires``: a date (``2027-06-30``) or a number of days (``90``); None when not given."""
+    from datetime import datetime, timedelta
+
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return datetime.now() + timedelta(days=int(text))
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        err.print(f"--expires : « {value} » trouvé, une date (2027-06-30) ou un nombre de jours (90) attendu", markup=False)
+        raise typer.Exit(2) from None
+
+
 @apikey_app.command("create")
 def apikey_create(
-    territory: Annotated[str, typer.Option("--territory")],
-    role: Annotated[str, typer.Option("--role", help="admin, animator ou portal")],
-    label: Annotated[str | None, typer.Option("--label")] = None,
+    territory: Annotated[str, typer.Option("--territory", help="code du territoire couvert par la clé")],
+    role: Annotated[str, typer.Option("--role", help="admin, animateur (animator) ou portail (portal)")],
+    label: Annotated[str | None, typer.Option("--label", help="qui détient la clé (ex. « CCI Sud — portail »)")] = None,
+    expires: Annotated[str | None, typer.Option("--expires", help="fin de validité : une date (2027-06-30) ou un nombre de jours")] = None,
     db: DbOption = None,
 ) -> None:
     """Créer une clé d'API (affichée une seule fois ; seule son empreinte est conservée)."""
     from symbiose.services import create_api_key
-
-    if role not in ("admin", "animator", "portal"):
-        err.print(f"rôle invalide : {role!r} ; attendu admin, animator ou portal", markup=False)
-        raise typer.Exit(2)
+    from symbiose.services.keys import role_of
     from symbiose.services.territories import TerritoryNotFound
 
     try:
+        role = role_of(role)
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    until = _expiry(expires)
+    try:
         with _uow(db) as uow:
-            key = create_api_key(uow, territory, role, label)
+            key = create_api_key(uow, territory, role, label, until)
     except TerritoryNotFound:
         err.print(f"territoire inconnu : {territory!r} — importez d'abord un diagnostic (symbiose import … --territory {territory}) "
                   "ou créez le territoire avec une clé admin", markup=False)
@@ -336,6 +356,51 @@ def apikey_create(
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from None
     print(key)
+
+
+@apikey_app.command("list")
+def apikey_list(
+    territory: Annotated[str | None, typer.Option("--territory", help="seulement les clés de ce territoire")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="en JSON")] = False,
+    db: DbOption = None,
+) -> None:
+    """Lister les clés (numéro, début de la clé, rôle, territoire, détenteur, dates) — jamais la clé elle-même."""
+    from symbiose.services.keys import list_api_keys
+    from symbiose.services.territories import TerritoryNotFound
+
+    try:
+        with _uow(db) as uow:
+            rows = list_api_keys(uow, territory)
+    except TerritoryNotFound:
+        err.print(f"territoire inconnu : {territory!r}", markup=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title="Clés d'accès")
+    for col in ("n°", "début", "rôle", "territoire", "détenteur", "créée", "expire", "état"):
+        table.add_column(col)
+    for r in rows:
+        state = "active" if r["active"] else ("révoquée" if r["revoked_at"] else "expirée")
+        table.add_row(str(r["id"]), r["prefix"] + "…", r["role"], r["territory"] or "", r["label"] or "",
+                      (r["created_at"] or "")[:10], (r["expires_at"] or "")[:10], state)
+    out.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(
+    key_id: Annotated[int, typer.Argument(help="numéro de la clé (voir « symbiose apikey list »)")],
+    db: DbOption = None,
+) -> None:
+    """Révoquer une clé, avec effet immédiat (API et sessions des pages)."""
+    from symbiose.services.keys import revoke_api_key
+
+    with _uow(db) as uow:
+        found = revoke_api_key(uow, key_id)
+    if not found:
+        err.print(f"clé inconnue : n° {key_id} (voir « symbiose apikey list »)", markup=False)
+        raise typer.Exit(2)
+    out.print(f"Clé n° {key_id} révoquée.")
 
 
 @app.command("serve")

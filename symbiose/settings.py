@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     run_workers: int = 1
     match_time_limit_s: float = 30.0
     cors_origins: list[str] = []
+    # failed authentications allowed per client address and minute before 429 (API and sign-in page)
+    auth_failures_per_minute: int = 30
+    # set behind a TLS-terminating proxy: the pages' cookie then always carries the Secure flag
+    cookie_secure: bool = False
     # HMAC key of the opaque aliases shown to portal keys instead of confidential
     # companies' ids; when unset, a random key is made once and kept in the database.
     anonymisation_secret: str | None = None

@@ -24,7 +24,7 @@ from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from api.deps import UowDep, actor, get_redactor, get_territory_row
+from api.deps import UowDep, actor, client_address, get_redactor, get_territory_row
 from api.problems import ProblemException, SafeJSONResponse
 from symbiose.domain import FollowUpStatus, SynergyType
 from symbiose.explain import format as fr
@@ -34,7 +34,14 @@ from symbiose.report.data import DIRECTION_FR, PERIOD_FR, STATUS_FR, TYPE_FR, fa
 from symbiose.services import pages
 from symbiose.services.followup import InvalidFollowUp, TransitionRejected, record_consent, update_followup
 from symbiose.services.imports import import_diagnostic
-from symbiose.services.keys import SESSION_SECONDS, Caller, resolve_api_key, resolve_session, session_token
+from symbiose.services.keys import (
+    SESSION_SECONDS,
+    Caller,
+    end_session,
+    resolve_api_key,
+    resolve_session,
+    session_token,
+)
 from symbiose.services.queries import (
     NotFound,
     get_run,
@@ -200,10 +207,16 @@ CallerPage = Annotated[Caller, Depends(page_caller)]
 
 
 def same_origin(request: Request) -> None:
-    """A form post must come from these pages (the cookie is also ``SameSite=Strict``)."""
-    origin = request.headers.get("Origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("Host"):
+    """A form post must come from these pages: its ``Origin`` (or, from an older browser, its
+    ``Referer``) must name this site. A post with neither is refused too; ``SameSite=Strict`` on the
+    cookie is a second line, not the only one."""
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if not source or source == "null" or urlsplit(source).netloc != request.headers.get("Host"):
         raise PageError(403, "Requête refusée", "Ce formulaire doit être envoyé depuis les pages de symbiose.")
+
+
+def _secure_cookie(request: Request) -> bool:
+    return request.url.scheme == "https" or request.app.state.settings.cookie_secure
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,23 +278,31 @@ def sign_in(
 ) -> Response:
     """Check the key like the API; the cookie (HttpOnly, SameSite=Strict) holds a signed, expiring session, not the key."""
     same_origin(request)
+    limiter, client = request.app.state.auth_limiter, client_address(request)
+    wait = limiter.retry_after(client)
+    if wait is not None:
+        return render(request, "connexion.html", 429, {"Retry-After": str(wait)}, suite=_safe_next(suite) or "",
+                      error=f"Trop d'essais refusés depuis cette adresse : réessayez dans {wait} s.")
     key = cle.strip()
     caller = resolve_api_key(uow, key)
     if caller is None:
+        limiter.failed(client)
         return render(request, "connexion.html", 401, suite=_safe_next(suite) or "",
                       error="Cette clé d'accès n'est pas reconnue (ou a été révoquée).")
     target = _safe_next(suite) or str(request.url_for("home").path)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(COOKIE, session_token(uow, caller), httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", path="/", max_age=SESSION_SECONDS)
+                        secure=_secure_cookie(request), path="/", max_age=SESSION_SECONDS)
     return response
 
 
 @router.post("/deconnexion", name="sign_out")
-def sign_out(request: Request) -> Response:
+def sign_out(request: Request, uow: UowDep) -> Response:
+    """The session is revoked server-side: the old cookie, replayed, no longer signs anyone in."""
     same_origin(request)
+    end_session(uow, request.cookies.get(COOKIE))
     response = RedirectResponse(str(request.url_for("sign_in_form").path), status_code=303)
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=_secure_cookie(request))
     return response
 
 

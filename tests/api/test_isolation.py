@@ -17,7 +17,8 @@ from symbiose.settings import Settings
 from tests.api.conftest import OTHER, TERRITORY, Keys, auth, diagnostic_csv, run_to_done, upload
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-PATH_VALUES = {"code": TERRITORY, "run_id": "1", "synergy_id": "S-0001"}
+PATH_VALUES = {"code": TERRITORY, "run_id": "1", "synergy_id": "S-0001", "key_id": "6"}  # key 6: made by create_api_key
+ADMIN_ONLY = {"create_territory", "list_api_keys", "create_api_key", "revoke_api_key"}
 # A valid request body per operation that takes one; a new write route must be added here.
 BODIES: dict[str, dict] = {
     "create_territory": {"json": {"code": "nouveau-parc", "name": "Nouveau parc"}},
@@ -25,6 +26,8 @@ BODIES: dict[str, dict] = {
     "create_run": {},
     "update_synergy_followup": {"json": {"status": "contacted", "note": "premier appel"}},
     "record_synergy_consent": {"json": {"company_id": "C2"}},
+    "create_api_key": {"json": {"territory": TERRITORY, "role": "portail", "label": "matrice d'isolation"}},
+    "revoke_api_key": {},
 }
 
 
@@ -103,8 +106,10 @@ def test_isolation_matrix(ready: httpx.Client, keys: Keys) -> None:
                 hidden = _assert_problem(call.request(client, auth(key)), 404, call)
                 missing = _assert_problem(call.request(client, auth(keys.animator), code="nulle-part"), 404, call)
                 assert hidden == missing, call
-        elif call.method in WRITE_METHODS:
+        elif call.method in WRITE_METHODS or call.operation_id in ADMIN_ONLY:
             _assert_problem(call.request(client, auth(keys.other_animator)), 403, call)
+        if call.operation_id in ADMIN_ONLY:  # an animator of this very territory is no admin either
+            _assert_problem(call.request(client, auth(keys.animator)), 403, call)
 
         if call.method in WRITE_METHODS:
             _assert_problem(call.request(client, auth(keys.portal)), 403, call)
@@ -113,7 +118,7 @@ def test_isolation_matrix(ready: httpx.Client, keys: Keys) -> None:
 
     # the territory's own keys get through every route (reads first, then writes)
     for call in sorted(CALLS, key=lambda c: c.method in WRITE_METHODS):
-        key = keys.admin if call.operation_id == "create_territory" else keys.animator
+        key = keys.admin if call.operation_id in ADMIN_ONLY else keys.animator
         r = call.request(client, {"X-API-Key": key} if call.method == "GET" else auth(key))
         assert r.status_code < 300, f"{call.method} {call.path}: {r.status_code} {r.text[:300]}"
         if call.method == "GET" and call.scoped:

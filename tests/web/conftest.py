@@ -99,7 +99,8 @@ def client(prepared_db: Prepared, tmp_path: Path) -> Iterator:
     with sqlite3.connect(prepared_db.url.removeprefix("sqlite:///")) as source, sqlite3.connect(copy) as target:
         source.backup(target)
     app = create_app(Settings(database_url=f"sqlite:///{copy}"))
-    with TestClient(app, base_url="http://testserver") as c:
+    # a browser sends Origin with every form post; the pages refuse a post without it
+    with TestClient(app, base_url="http://testserver", headers={"Origin": "http://testserver"}) as c:
         c.database_url = f"sqlite:///{copy}"
         yield c
 

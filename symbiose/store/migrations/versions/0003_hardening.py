@@ -1,5 +1,5 @@
 """hardening: a data version per territory (cache invalidation on every write),
-API key expiry and last use, server-side web sessions (sign-out revokes)
+API key expiry, server-side web sessions (sign-out revokes)
 
 Revision ID: 0003_hardening
 Revises: 0002
@@ -19,7 +19,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("data_version", sa.Integer(), nullable=False, server_default="0"))
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.add_column(sa.Column("expires_at", sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column("last_used_at", sa.DateTime(), nullable=True))
     op.create_table(
         "web_sessions",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -43,7 +42,6 @@ def downgrade() -> None:
     op.drop_index("ix_web_sessions_key_id", table_name="web_sessions")
     op.drop_table("web_sessions")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
-        batch_op.drop_column("last_used_at")
         batch_op.drop_column("expires_at")
     with op.batch_alter_table("territories", schema=None) as batch_op:
         batch_op.drop_column("data_version")
