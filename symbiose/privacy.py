@@ -36,7 +36,8 @@ from symbiose.text import fold
 COORD_DECIMALS = 2  # 0.01° ≈ 1.1 km of latitude, 0.8 km of longitude at 45°N
 _COORD_MATCH = 1e-5  # a float this close to a hidden coordinate is that coordinate (outputs round to 1e-6)
 SECRET_NAME = "anonymisation-hmac"
-NO_COMPANY = "\x00no-company"  # what a hidden company's real id filters on: no row has it
+# what a hidden company's real id filters on: longer than any stored id (128), so no row has it
+NO_COMPANY = "no-company:" + "#" * 128
 
 # Structure of the NAF rév. 2 (INSEE, Licence Ouverte): each section and the
 # two-digit divisions it holds.
