@@ -7,7 +7,7 @@ import importlib.util
 import re
 import shutil
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
@@ -177,6 +177,74 @@ def test_animator_vocabulary_is_covered(tax):
         assert _fold(word) in known, word
 
 
+# --------------------------------------------------------------------------- EWC -> resource
+
+
+def _ewc_entries(tax):
+    return [c for c in tax.ewc_labels if len(c) == 6]
+
+
+def test_every_ewc_entry_maps_to_an_existing_code(tax):
+    entries = _ewc_entries(tax)
+    assert len(entries) == 842
+    unmapped = [c for c in entries if tax.resource_for_ewc(c) not in tax.resources]
+    assert unmapped == []
+    levels = Counter(tax.ewc_mapping(c).level for c in entries)
+    assert set(levels) <= {"entry", "sub_chapter", "chapter"}
+    assert levels["entry"] >= 600, levels  # most entries have their own, exact row
+
+
+def test_hazardous_entries_map_to_hazardous_resources(tax):
+    wrong = [(c, tax.resource_for_ewc(c)) for c in _ewc_entries(tax)
+             if tax.ewc_labels[c][1] and not tax.get(tax.resource_for_ewc(c)).hazardous]
+    assert wrong == []
+
+
+def test_non_hazardous_entries_map_to_non_hazardous_resources_where_the_taxonomy_has_one(tax):
+    # batteries are hazardous as a family: the taxonomy has no non-hazardous battery code
+    wrong = [(c, tax.resource_for_ewc(c)) for c in _ewc_entries(tax)
+             if not tax.ewc_labels[c][1] and tax.get(tax.resource_for_ewc(c)).hazardous
+             and tax.get(tax.resource_for_ewc(c)).root != "battery"]
+    assert wrong == []
+
+
+def test_ewc_codes_listed_by_a_resource_map_exactly_to_that_family(tax):
+    listed: dict[str, list[str]] = defaultdict(list)
+    for r in tax.resources.values():
+        for e in r.ewc:
+            listed[e].append(r.code)
+    for ewc, codes in listed.items():
+        m = tax.ewc_mapping(ewc)
+        assert m.exact, ewc
+        assert any(tax.is_under(m.resource, c) or tax.is_under(c, m.resource) for c in codes), (ewc, m, codes)
+
+
+@pytest.mark.parametrize(
+    ("ewc", "resource", "level"),
+    [
+        ("15 01 10*", "hazardous.soiled_packaging", "entry"),
+        ("150101", "paper.cardboard", "entry"),
+        ("100105", "mineral.gypsum.fgd", "entry"),
+        ("060904", "mineral.gypsum.phospho", "entry"),
+        ("020402", "mineral.caco3_residue.sugar_lime", "entry"),
+        ("030307", "fuel.residue.pulper_rejects", "entry"),
+        ("200125", "oil.cooking_used", "entry"),
+        ("100199", "mineral.bottom_ash", "sub_chapter"),
+        ("070214", "hazardous", "sub_chapter"),
+        ("010305", "hazardous", "chapter"),
+    ],
+)
+def test_ewc_mapping_of_known_entries(tax, ewc, resource, level):
+    m = tax.ewc_mapping(ewc)
+    assert (m.resource, m.level, m.exact) == (resource, level, level == "entry")
+    assert tax.resource_for_ewc(ewc) == resource
+
+
+@pytest.mark.parametrize("code", ["999999", "1501", "15", "", "abcdef"])
+def test_codes_that_are_not_ewc_entries_map_to_nothing(tax, code):
+    assert tax.ewc_mapping(code) is None and tax.resource_for_ewc(code) is None
+
+
 # --------------------------------------------------------------------------- rules
 
 
@@ -330,7 +398,7 @@ def test_every_source_is_described_and_used(tax):
 
 @pytest.fixture()
 def data_copy(tmp_path: Path) -> Path:
-    for f in DATA_DIR.glob("*.yaml"):
+    for f in [*DATA_DIR.glob("*.yaml"), DATA_DIR / "ewc.csv", DATA_DIR / "ewc_resources.csv"]:
         shutil.copy(f, tmp_path / f.name)
     return tmp_path
 
@@ -374,6 +442,22 @@ def test_a_bad_ewc_code_is_rejected(data_copy):
 
     _edit(data_copy / "resources.yaml", bad_ewc)
     with pytest.raises(TaxonomyError, match="six digits"):
+        load_taxonomy(data_copy)
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("150110,hazardous.unobtainium,", "unobtainium"),
+        ("1501,packaging,paper.cardboard", "not a hazardous resource"),
+        ("150199,plastic,", "not a chapter, sub-chapter or entry"),
+        ("150101,,paper.cardboard", "one resource"),
+    ],
+)
+def test_a_bad_ewc_mapping_row_is_rejected(data_copy, row, message):
+    path = data_copy / "ewc_resources.csv"
+    path.write_text(path.read_text(encoding="utf-8") + row + "\n", encoding="utf-8")
+    with pytest.raises(TaxonomyError, match=message):
         load_taxonomy(data_copy)
 
 
