@@ -296,6 +296,52 @@ def test_the_brief_substitutions_exist(tax):
         assert pair in pairs, pair
 
 
+def test_the_platform_chains_exist(tax):
+    """By-product -> raw-material chains run on industrial platforms (issue 11)."""
+    pairs = {(r.supply, r.demand) for r in tax.rules}
+    chains = [
+        ("mineral.gypsum.phospho", "mineral.gypsum.natural"),  # gypsum family into plaster and cement
+        ("mineral.gypsum.titano", "mineral.gypsum.natural"),
+        ("mineral.silica_fume", "mineral.cement"),  # ashes and fillers into concrete and cement
+        ("mineral.filler", "mineral.limestone"),
+        ("organic.sugar.molasses", "organic.fermentation.substrate"),  # sugar co-products
+        ("organic.sugar.molasses", "agri.feed"),
+        ("organic.sugar.bagasse", "fuel.biomass"),
+        ("gas.co2.raw.fermentation", "gas.co2.technical"),  # fermentation CO2 to greenhouses
+        ("gas.co2.raw", "gas.co2.feedstock"),  # ... and to chemistry
+        ("chemical.brine.spent", "chemical.brine.saturated"),  # brines into chlor-alkali
+        ("plastic.mixed", "fuel.coal.injection"),  # plastics into steelmaking reduction
+        ("plastic.mixed", "fuel.gasification_feedstock"),  # ... and gasification
+        ("fuel.residue", "fuel.recovery_feedstock"),  # process residues into energy recovery
+        ("water.condensate", "water.boiler_feed"),  # condensate returns
+        ("fuel.residue.pulper_rejects", "fuel.biomass"),  # pulper rejects into biomass boilers
+        ("wood.chips", "fuel.biomass.wood_chips"),  # recycled wood into biomass boilers
+        ("organic.spent_yeast", "agri.feed"),
+        ("organic.whey", "organic.methanisation_feedstock"),
+    ]
+    assert [c for c in chains if c not in pairs] == []
+
+
+def test_rule_checks_are_french_sentences(tax):
+    checks = [c for r in tax.rules for c in r.checks_fr]
+    assert len(checks) >= 60
+    assert all(c.strip() and c == c.strip() for c in checks)
+
+
+def test_prices_are_plausible_for_their_unit(tax):
+    """A price per tonne put on a code counted in m3 or MWh shows up here."""
+    for r in tax.resources.values():
+        for fig in (r.purchase_price_eur, r.disposal_cost_eur):
+            if fig is None:
+                continue
+            if r.unit == "MWh":
+                assert -100 <= fig.value <= 300, r.code
+            elif r.unit == "m3" and r.root == "water":
+                assert abs(fig.value) <= 10, r.code
+            elif r.unit == "t":
+                assert abs(fig.value) <= 20000, r.code
+
+
 def test_hazardous_supplies_are_only_waved_through_to_like_inputs(tax):
     for rule in tax.rules:
         if rule.hazardous_ok:

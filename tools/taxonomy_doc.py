@@ -178,6 +178,7 @@ def render(tax: Taxonomy) -> str:
             cond.append(f"concentration ±{_num(rule.concentration_tolerance_pct)} %")
         if rule.hazardous_ok:
             cond.append("hazardous ok")
+        cond += [f"à vérifier : {c}" for c in rule.checks_fr]
         out.append(
             f"| `{rule.id}` | `{rule.supply}` | `{rule.demand}` | {_num(rule.ratio)} | "
             f"{', '.join(cond)} | {_cell(rule.label_fr)} | {rule.source} |"

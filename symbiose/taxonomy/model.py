@@ -93,6 +93,7 @@ class RuleConditions(BaseModel):
     temperature: bool = False  # supply temperature must be >= the need's
     concentration_tolerance_pct: float | None = None  # |supply - need| allowed, in mass %
     hazardous_ok: bool = False  # a hazardous supply may go to a receiver that did not flag hazard
+    checks_fr: list[str] = Field(default_factory=list)  # quality points the two firms must check (French)
 
 
 class RuleEntry(BaseModel):
@@ -185,6 +186,7 @@ class SubstitutionRule:
     max_distance_km: Figure | None
     label_fr: str
     source: str
+    checks_fr: tuple[str, ...] = ()  # quality conditions to check before the exchange, in French
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,6 +486,7 @@ def load_taxonomy(directory: Path) -> Taxonomy:
                 max_distance_km=e.max_distance_km,
                 label_fr=e.label_fr,
                 source=e.source,
+                checks_fr=tuple(e.conditions.checks_fr),
             )
         )
     if len({r.id for r in rules}) != len(rules):
