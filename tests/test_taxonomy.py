@@ -62,6 +62,15 @@ def test_taxonomy_is_large_and_has_the_codes_the_specs_name(tax):
     assert missing == []
 
 
+def test_tree_stays_shallow_and_covers_industrial_families(tax):
+    assert max(c.count(".") + 1 for c in tax.resources) <= 4
+    for family in ("organic.cereal", "organic.sugar", "organic.starch", "organic.fermentation",
+                   "mineral.gypsum", "chemical.brine", "chemical.alcohol", "chemical.petrochemical",
+                   "rubber", "fuel.residue", "metal.stainless", "metal.aluminium", "metal.copper"):
+        children = [c for c in tax.resources if tax.resources[c].parent == family]
+        assert len(children) >= 2, family
+
+
 def test_every_code_has_labels_synonyms_and_a_canonical_unit(tax):
     for r in tax.resources.values():
         assert r.label_fr.strip() and r.label_en.strip(), r.code
