@@ -7,7 +7,7 @@ import importlib.util
 import re
 import shutil
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
@@ -60,6 +60,15 @@ def test_taxonomy_is_large_and_has_the_codes_the_specs_name(tax):
     assert len(tax.resources) >= 150
     missing = [c for c in SPEC_CODES if c not in tax]
     assert missing == []
+
+
+def test_tree_stays_shallow_and_covers_industrial_families(tax):
+    assert max(c.count(".") + 1 for c in tax.resources) <= 4
+    for family in ("organic.cereal", "organic.sugar", "organic.starch", "organic.fermentation",
+                   "mineral.gypsum", "chemical.brine", "chemical.alcohol", "chemical.petrochemical",
+                   "rubber", "fuel.residue", "metal.stainless", "metal.aluminium", "metal.copper"):
+        children = [c for c in tax.resources if tax.resources[c].parent == family]
+        assert len(children) >= 2, family
 
 
 def test_every_code_has_labels_synonyms_and_a_canonical_unit(tax):
@@ -177,6 +186,74 @@ def test_animator_vocabulary_is_covered(tax):
         assert _fold(word) in known, word
 
 
+# --------------------------------------------------------------------------- EWC -> resource
+
+
+def _ewc_entries(tax):
+    return [c for c in tax.ewc_labels if len(c) == 6]
+
+
+def test_every_ewc_entry_maps_to_an_existing_code(tax):
+    entries = _ewc_entries(tax)
+    assert len(entries) == 842
+    unmapped = [c for c in entries if tax.resource_for_ewc(c) not in tax.resources]
+    assert unmapped == []
+    levels = Counter(tax.ewc_mapping(c).level for c in entries)
+    assert set(levels) <= {"entry", "sub_chapter", "chapter"}
+    assert levels["entry"] >= 600, levels  # most entries have their own, exact row
+
+
+def test_hazardous_entries_map_to_hazardous_resources(tax):
+    wrong = [(c, tax.resource_for_ewc(c)) for c in _ewc_entries(tax)
+             if tax.ewc_labels[c][1] and not tax.get(tax.resource_for_ewc(c)).hazardous]
+    assert wrong == []
+
+
+def test_non_hazardous_entries_map_to_non_hazardous_resources_where_the_taxonomy_has_one(tax):
+    # batteries are hazardous as a family: the taxonomy has no non-hazardous battery code
+    wrong = [(c, tax.resource_for_ewc(c)) for c in _ewc_entries(tax)
+             if not tax.ewc_labels[c][1] and tax.get(tax.resource_for_ewc(c)).hazardous
+             and tax.get(tax.resource_for_ewc(c)).root != "battery"]
+    assert wrong == []
+
+
+def test_ewc_codes_listed_by_a_resource_map_exactly_to_that_family(tax):
+    listed: dict[str, list[str]] = defaultdict(list)
+    for r in tax.resources.values():
+        for e in r.ewc:
+            listed[e].append(r.code)
+    for ewc, codes in listed.items():
+        m = tax.ewc_mapping(ewc)
+        assert m.exact, ewc
+        assert any(tax.is_under(m.resource, c) or tax.is_under(c, m.resource) for c in codes), (ewc, m, codes)
+
+
+@pytest.mark.parametrize(
+    ("ewc", "resource", "level"),
+    [
+        ("15 01 10*", "hazardous.soiled_packaging", "entry"),
+        ("150101", "paper.cardboard", "entry"),
+        ("100105", "mineral.gypsum.fgd", "entry"),
+        ("060904", "mineral.gypsum.phospho", "entry"),
+        ("020402", "mineral.caco3_residue.sugar_lime", "entry"),
+        ("030307", "fuel.residue.pulper_rejects", "entry"),
+        ("200125", "oil.cooking_used", "entry"),
+        ("100199", "mineral.bottom_ash", "sub_chapter"),
+        ("070214", "hazardous", "sub_chapter"),
+        ("010305", "hazardous", "chapter"),
+    ],
+)
+def test_ewc_mapping_of_known_entries(tax, ewc, resource, level):
+    m = tax.ewc_mapping(ewc)
+    assert (m.resource, m.level, m.exact) == (resource, level, level == "entry")
+    assert tax.resource_for_ewc(ewc) == resource
+
+
+@pytest.mark.parametrize("code", ["999999", "1501", "15", "", "abcdef"])
+def test_codes_that_are_not_ewc_entries_map_to_nothing(tax, code):
+    assert tax.ewc_mapping(code) is None and tax.resource_for_ewc(code) is None
+
+
 # --------------------------------------------------------------------------- rules
 
 
@@ -226,6 +303,52 @@ def test_the_brief_substitutions_exist(tax):
         ("mineral.foundry_sand", "mineral.sand"),
     ]:
         assert pair in pairs, pair
+
+
+def test_the_platform_chains_exist(tax):
+    """By-product -> raw-material chains run on industrial platforms (issue 11)."""
+    pairs = {(r.supply, r.demand) for r in tax.rules}
+    chains = [
+        ("mineral.gypsum.phospho", "mineral.gypsum.natural"),  # gypsum family into plaster and cement
+        ("mineral.gypsum.titano", "mineral.gypsum.natural"),
+        ("mineral.silica_fume", "mineral.cement"),  # ashes and fillers into concrete and cement
+        ("mineral.filler", "mineral.limestone"),
+        ("organic.sugar.molasses", "organic.fermentation.substrate"),  # sugar co-products
+        ("organic.sugar.molasses", "agri.feed"),
+        ("organic.sugar.bagasse", "fuel.biomass"),
+        ("gas.co2.raw.fermentation", "gas.co2.technical"),  # fermentation CO2 to greenhouses
+        ("gas.co2.raw", "gas.co2.feedstock"),  # ... and to chemistry
+        ("chemical.brine.spent", "chemical.brine.saturated"),  # brines into chlor-alkali
+        ("plastic.mixed", "fuel.coal.injection"),  # plastics into steelmaking reduction
+        ("plastic.mixed", "fuel.gasification_feedstock"),  # ... and gasification
+        ("fuel.residue", "fuel.recovery_feedstock"),  # process residues into energy recovery
+        ("water.condensate", "water.boiler_feed"),  # condensate returns
+        ("fuel.residue.pulper_rejects", "fuel.biomass"),  # pulper rejects into biomass boilers
+        ("wood.chips", "fuel.biomass.wood_chips"),  # recycled wood into biomass boilers
+        ("organic.spent_yeast", "agri.feed"),
+        ("organic.whey", "organic.methanisation_feedstock"),
+    ]
+    assert [c for c in chains if c not in pairs] == []
+
+
+def test_rule_checks_are_french_sentences(tax):
+    checks = [c for r in tax.rules for c in r.checks_fr]
+    assert len(checks) >= 60
+    assert all(c.strip() and c == c.strip() for c in checks)
+
+
+def test_prices_are_plausible_for_their_unit(tax):
+    """A price per tonne put on a code counted in m3 or MWh shows up here."""
+    for r in tax.resources.values():
+        for fig in (r.purchase_price_eur, r.disposal_cost_eur):
+            if fig is None:
+                continue
+            if r.unit == "MWh":
+                assert -100 <= fig.value <= 300, r.code
+            elif r.unit == "m3" and r.root == "water":
+                assert abs(fig.value) <= 10, r.code
+            elif r.unit == "t":
+                assert abs(fig.value) <= 20000, r.code
 
 
 def test_hazardous_supplies_are_only_waved_through_to_like_inputs(tax):
@@ -330,7 +453,7 @@ def test_every_source_is_described_and_used(tax):
 
 @pytest.fixture()
 def data_copy(tmp_path: Path) -> Path:
-    for f in DATA_DIR.glob("*.yaml"):
+    for f in [*DATA_DIR.glob("*.yaml"), DATA_DIR / "ewc.csv", DATA_DIR / "ewc_resources.csv"]:
         shutil.copy(f, tmp_path / f.name)
     return tmp_path
 
@@ -374,6 +497,22 @@ def test_a_bad_ewc_code_is_rejected(data_copy):
 
     _edit(data_copy / "resources.yaml", bad_ewc)
     with pytest.raises(TaxonomyError, match="six digits"):
+        load_taxonomy(data_copy)
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("150110,hazardous.unobtainium,", "unobtainium"),
+        ("1501,packaging,paper.cardboard", "not a hazardous resource"),
+        ("150199,plastic,", "not a chapter, sub-chapter or entry"),
+        ("150101,,paper.cardboard", "one resource"),
+    ],
+)
+def test_a_bad_ewc_mapping_row_is_rejected(data_copy, row, message):
+    path = data_copy / "ewc_resources.csv"
+    path.write_text(path.read_text(encoding="utf-8") + row + "\n", encoding="utf-8")
+    with pytest.raises(TaxonomyError, match=message):
         load_taxonomy(data_copy)
 
 

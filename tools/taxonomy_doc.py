@@ -105,6 +105,33 @@ def _family_row(fam: PoolingFamily) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _ewc_section(tax: Taxonomy) -> list[str]:
+    """Every European List of Waste entry with the resource it maps to."""
+    entries = [c for c in tax.ewc_labels if len(c) == 6]
+    if not entries or not tax.ewc_map:
+        return []
+    mappings = {c: tax.ewc_mapping(c) for c in entries}
+    exact = sum(1 for m in mappings.values() if m is not None and m.exact)
+    out = [
+        "",
+        "## European List of Waste → resources",
+        "",
+        f"{len(entries)} entries: {exact} mapped one by one (`entry`), the others by the default of",
+        "their sub-chapter or chapter (`ewc_resources.csv`; starred entries take the hazardous",
+        "default). A row that gives only an EWC code is classified with this mapping.",
+        "",
+        "| EWC | label (fr) | resource | mapping |",
+        "|---|---|---|---|",
+    ]
+    for code in entries:
+        label, hazardous = tax.ewc_labels[code]
+        m = mappings[code]
+        shown = f"{code[:2]} {code[2:4]} {code[4:]}" + ("*" if hazardous else "")
+        resource = f"`{m.resource}`" if m else ""
+        out.append(f"| {shown} | {_cell(label)} | {resource} | {m.level if m else ''} |")
+    return out
+
+
 def render(tax: Taxonomy) -> str:
     """The whole Markdown document for one taxonomy."""
     out: list[str] = [
@@ -151,6 +178,7 @@ def render(tax: Taxonomy) -> str:
             cond.append(f"concentration ±{_num(rule.concentration_tolerance_pct)} %")
         if rule.hazardous_ok:
             cond.append("hazardous ok")
+        cond += [f"à vérifier : {c}" for c in rule.checks_fr]
         out.append(
             f"| `{rule.id}` | `{rule.supply}` | `{rule.demand}` | {_num(rule.ratio)} | "
             f"{', '.join(cond)} | {_cell(rule.label_fr)} | {rule.source} |"
@@ -164,6 +192,7 @@ def render(tax: Taxonomy) -> str:
         "|---|---|---|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
     out += [_family_row(f) for f in tax.families.values()]
+    out += _ewc_section(tax)
     out += ["", "## Parameters", "", "| name | value | note | source |", "|---|---:|---|---|"]
     for name in sorted(tax.parameters):
         p = tax.parameters[name]

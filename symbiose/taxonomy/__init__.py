@@ -9,6 +9,9 @@ Files (``symbiose/taxonomy/data``):
 - ``rules.yaml``       substitution rules: which outputs can feed which inputs
 - ``pooling.yaml``     mutualisation families with critical mass and costs
 - ``ewc.csv``          European List of Waste; ``naf.csv`` NAF rev. 2
+- ``ewc_resources.csv`` the resource each EWC entry maps to: rows for entries
+  (exact), sub-chapters and chapters (defaults, with a separate default for
+  hazardous entries); read it with ``Taxonomy.ewc_mapping`` / ``resource_for_ewc``
 
 A child code inherits every field it leaves unset from its nearest ancestor,
 so ``wood.pallet.euro`` gets the distance, prices and factors of
@@ -22,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from symbiose.taxonomy.model import (
+    EwcMapping,
     Figure,
     PoolingFamily,
     Resource,
@@ -41,6 +45,7 @@ def get_taxonomy(path: str | None = None) -> Taxonomy:
 
 __all__ = [
     "DATA_DIR",
+    "EwcMapping",
     "Figure",
     "PoolingFamily",
     "Resource",

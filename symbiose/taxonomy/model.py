@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 7x faster
 CanonicalUnit = Literal["t", "MWh", "m3", "unit"]
 FamilyKind = Literal["collection", "purchase", "service"]
+EwcLevel = Literal["entry", "sub_chapter", "chapter"]
 
 
 class TaxonomyError(ValueError):
@@ -92,6 +93,7 @@ class RuleConditions(BaseModel):
     temperature: bool = False  # supply temperature must be >= the need's
     concentration_tolerance_pct: float | None = None  # |supply - need| allowed, in mass %
     hazardous_ok: bool = False  # a hazardous supply may go to a receiver that did not flag hazard
+    checks_fr: list[str] = Field(default_factory=list)  # quality points the two firms must check (French)
 
 
 class RuleEntry(BaseModel):
@@ -184,6 +186,7 @@ class SubstitutionRule:
     max_distance_km: Figure | None
     label_fr: str
     source: str
+    checks_fr: tuple[str, ...] = ()  # quality conditions to check before the exchange, in French
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +209,29 @@ class PoolingFamily:
     recovery: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class EwcMapping:
+    """The resource code a six-digit EWC entry maps to, and how specific that is.
+
+    ``level`` is ``"entry"`` when ``ewc_resources.csv`` names the entry itself
+    (an exact mapping), ``"sub_chapter"`` or ``"chapter"`` when the entry falls
+    back to the default of its four- or two-digit heading.
+    """
+
+    ewc: str
+    resource: str
+    level: EwcLevel
+
+    @property
+    def exact(self) -> bool:
+        return self.level == "entry"
+
+
+def normalise_ewc(text: str) -> str:
+    """``"15 01 10*"`` -> ``"150110"``: spaces and the hazard star dropped."""
+    return str(text).replace(" ", "").strip().rstrip("*")
+
+
 @dataclass(frozen=True)
 class Taxonomy:
     """Everything the engine knows about resources, loaded once and frozen."""
@@ -217,6 +243,8 @@ class Taxonomy:
     sources: dict[str, SourceEntry]
     ewc_labels: dict[str, tuple[str, bool]] = field(default_factory=dict)  # code -> (label_fr, hazardous)
     naf_labels: dict[str, str] = field(default_factory=dict)  # "20.13B" -> label
+    # EWC prefix (2, 4 or 6 digits) -> (resource, resource of its hazardous entries or None)
+    ewc_map: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
     @cached_property
     def rules_by_id(self) -> dict[str, SubstitutionRule]:
@@ -268,8 +296,32 @@ class Taxonomy:
 
     def codes_for_ewc(self, ewc: str) -> list[str]:
         """Resource codes that list this six-digit EWC code."""
-        ewc = ewc.replace(" ", "").rstrip("*")
+        ewc = normalise_ewc(ewc)
         return [r.code for r in self.resources.values() if ewc in r.ewc]
+
+    def ewc_mapping(self, ewc: str) -> EwcMapping | None:
+        """The resource a six-digit EWC entry maps to: the entry's own row of
+        ``ewc_resources.csv`` if any, else its sub-chapter's, else its chapter's
+        default (the hazardous default for a starred entry). None for a code
+        that is not an entry of the European List of Waste."""
+        code = normalise_ewc(ewc)
+        if len(code) != 6 or code not in self.ewc_labels:
+            return None
+        own = self.ewc_map.get(code)
+        if own is not None and own[0]:
+            return EwcMapping(code, own[0], "entry")
+        hazardous = self.ewc_labels[code][1]
+        for prefix, level in ((code[:4], "sub_chapter"), (code[:2], "chapter")):
+            row = self.ewc_map.get(prefix)
+            resource = None if row is None else (row[1] if hazardous else row[0])
+            if resource:
+                return EwcMapping(code, resource, level)  # type: ignore[arg-type]
+        return None
+
+    def resource_for_ewc(self, ewc: str) -> str | None:
+        """The resource code a six-digit EWC entry maps to (see :meth:`ewc_mapping`)."""
+        mapping = self.ewc_mapping(ewc)
+        return mapping.resource if mapping else None
 
     def source_text(self, source_id: str) -> str:
         s = self.sources[source_id]
@@ -378,6 +430,30 @@ def _read_ewc(path: Path) -> dict[str, tuple[str, bool]]:
         }
 
 
+def _read_ewc_map(path: Path) -> dict[str, tuple[str | None, str | None]]:
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {
+            row["ewc"]: (row["resource"] or None, row["hazardous_resource"] or None)
+            for row in csv.DictReader(fh)
+        }
+
+
+def _check_ewc_map(tax: Taxonomy) -> None:
+    for prefix, (resource, hazardous_resource) in tax.ewc_map.items():
+        where = f"ewc_resources.csv {prefix}"
+        if tax.ewc_labels and prefix not in tax.ewc_labels:
+            raise TaxonomyError(f"{where}: not a chapter, sub-chapter or entry of ewc.csv")
+        for code in (resource, hazardous_resource):
+            if code is not None and code not in tax.resources:
+                raise TaxonomyError(f"{where}: unknown resource code {code!r}")
+        if len(prefix) == 6 and (resource is None or hazardous_resource is not None):
+            raise TaxonomyError(f"{where}: an entry row names one resource, in the resource column")
+        if hazardous_resource is not None and not tax.resources[hazardous_resource].hazardous:
+            raise TaxonomyError(f"{where}: {hazardous_resource!r} is not a hazardous resource")
+
+
 def _read_naf(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
@@ -410,6 +486,7 @@ def load_taxonomy(directory: Path) -> Taxonomy:
                 max_distance_km=e.max_distance_km,
                 label_fr=e.label_fr,
                 source=e.source,
+                checks_fr=tuple(e.conditions.checks_fr),
             )
         )
     if len({r.id for r in rules}) != len(rules):
@@ -429,8 +506,10 @@ def load_taxonomy(directory: Path) -> Taxonomy:
         sources=sources,
         ewc_labels=_read_ewc(directory / "ewc.csv"),
         naf_labels=_read_naf(directory / "naf.csv"),
+        ewc_map=_read_ewc_map(directory / "ewc_resources.csv"),
     )
     _check_sources(tax)
+    _check_ewc_map(tax)
     return tax
 
 
