@@ -57,8 +57,8 @@ def test_changed_quantity_updates_in_place(db_url):
 
 BAD_ROWS = {
     "bad quantity": ("c4;X;sortant;carton;beaucoup;t;an;13270;Fos-sur-Mer", "quantite", "quantity"),
-    "unknown unit": ("c4;X;sortant;carton;3;brouettes;an;13270;Fos-sur-Mer", "brouettes", "unit"),
-    "unknown postcode": ("c4;X;sortant;carton;3;t;an;99999;Nulle-part", "99999", "postcode"),
+    "unknown unit": ("c4;X;sortant;carton;3;brouettes;an;13270;Fos-sur-Mer", "unite", "unit"),
+    "unknown postcode": ("c4;X;sortant;carton;3;t;an;99999;Nulle-part", "code_postal", "postcode"),
 }
 
 
@@ -67,7 +67,7 @@ def test_bad_file_writes_nothing(db_url, case):
     with UnitOfWork(db_url) as uow:
         import_diagnostic(uow, GOOD.encode(), territory="fos")
     before = dump(db_url)
-    row, _, column = BAD_ROWS[case]
+    row, column, _ = BAD_ROWS[case]
     bad = GOOD + row + "\n"
     with UnitOfWork(db_url) as uow:
         report = import_diagnostic(uow, bad.encode(), territory="fos")
@@ -112,14 +112,14 @@ def test_every_dataset_imports(sqlite_url, path):
     assert report.flows > 0
 
 
-BAD_FILES = {
-    "bad_direction.csv": "direction",
+BAD_FILES = {  # the column named as the file wrote it (a missing column: its canonical name)
+    "bad_direction.csv": "sens",
     "bad_latitude.csv": "lat",
-    "bad_quantity.csv": "quantity",
+    "bad_quantity.csv": "quantite",
     "missing_column.csv": "quantity",
-    "negative_quantity.csv": "quantity",
-    "unknown_postcode.csv": "postcode",
-    "unknown_unit.csv": "unit",
+    "negative_quantity.csv": "quantite",
+    "unknown_postcode.csv": "code_postal",
+    "unknown_unit.csv": "unite",
 }
 
 
@@ -132,5 +132,5 @@ def test_each_bad_dataset_is_rejected_whole(sqlite_url, name):
         report = import_diagnostic(uow, ROOT / "datasets" / "bad" / name, territory="fos")
     assert not report.written
     assert [e.column for e in report.errors] == [BAD_FILES[name]]
-    assert report.errors[0].row is not None and report.errors[0].message.startswith("expected")
+    assert report.errors[0].row is not None and report.errors[0].code and "attendu" in report.errors[0].message
     assert dump(sqlite_url) == before
