@@ -1,0 +1,40 @@
+"""``symbiose import --json`` on EWC-only rows and ``symbiose review`` as an
+animator runs them (subprocess, real database file)."""
+
+import json
+
+from tests.test_cli import symbiose
+
+DIAGNOSTIC = (
+    "Identifiant entreprise;Raison sociale;Sens du flux;Nature du déchet;Quantité annuelle;Unité;Code postal;Code déchet\n"
+    "c1;Garage du Port;sortant;;800;kg;13110;13 02 05*\n"
+    "c2;Cartonnerie;sortant;;12;t;13270;15 01 01\n"
+    "c3;Atelier;sortant;xqzzv bidules;3;t;13270;\n"
+)
+
+
+def test_ewc_only_rows_are_listed_with_empty_text_and_review_corrects(sqlite_url, tmp_path):
+    path = tmp_path / "diagnostic.csv"
+    path.write_text(DIAGNOSTIC, encoding="utf-8")
+    report = json.loads(symbiose("import", str(path), "--territory", "zt", "--json", db=sqlite_url, check=True).stdout)
+    assert [(c["row"], c["text"], c["code"]) for c in report["classified"]] == [
+        (2, "", "oil.motor_used"), (3, "", "paper.cardboard"), (4, "xqzzv bidules", "unknown"),
+    ]
+    listing = json.loads(symbiose("review", "--territory", "zt", "--json", db=sqlite_url, check=True).stdout)
+    assert [(i["text"], i["reason"]) for i in listing["items"]] == [("xqzzv bidules", "unknown")]
+    flow_id = listing["items"][0]["flow_id"]
+
+    bad = symbiose("review", "--territory", "zt", "--set", f"{flow_id}=bois", db=sqlite_url)
+    assert bad.returncode == 1 and "n'est pas un code de la taxonomie" in bad.stderr
+    assert symbiose("review", "--territory", "zt", "--set-text", "sans-egal", db=sqlite_url).returncode == 2
+
+    done = json.loads(symbiose("review", "--territory", "zt", "--set-text", "XQZZV bidules=wood.pallet", "--by", "claire",
+                               "--json", db=sqlite_url, check=True).stdout)
+    made = done["corrections"][0]
+    assert made["code"] == "wood.pallet" and made["actor"] == "cli:claire" and len(made["flows_updated"]) == 1
+
+    again = json.loads(symbiose("import", str(path), "--territory", "zt", "--json", db=sqlite_url, check=True).stdout)
+    assert [c["code"] for c in again["classified"] if c["text"] == "xqzzv bidules"] == ["wood.pallet"]
+    assert json.loads(symbiose("review", "--territory", "zt", "--json", db=sqlite_url, check=True).stdout)["total"] == 0
+    plain = symbiose("review", "--territory", "zt", "--no-interactive", db=sqlite_url, check=True)
+    assert "Rien à revoir" in plain.stdout
