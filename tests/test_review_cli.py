@@ -1,9 +1,19 @@
 """``symbiose import --json`` on EWC-only rows and ``symbiose review`` as an
-animator runs them (subprocess, real database file)."""
+animator runs them (the typer app in-process, real database file)."""
 
 import json
+from types import SimpleNamespace
 
-from tests.test_cli import symbiose
+from typer.testing import CliRunner
+
+from symbiose.cli import app
+
+
+def symbiose(*args: str, db: str | None = None, check: bool = False) -> SimpleNamespace:
+    result = CliRunner().invoke(app, [*args, *(["--db", db] if db else [])])
+    if check:
+        assert result.exit_code == 0, (result.stdout, result.stderr)
+    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
 
 DIAGNOSTIC = (
     "Identifiant entreprise;Raison sociale;Sens du flux;Nature du déchet;Quantité annuelle;Unité;Code postal;Code déchet\n"
