@@ -48,3 +48,17 @@ def test_ewc_only_rows_are_listed_with_empty_text_and_review_corrects(sqlite_url
     assert json.loads(symbiose("review", "--territory", "zt", "--json", db=sqlite_url, check=True).stdout)["total"] == 0
     plain = symbiose("review", "--territory", "zt", "--no-interactive", db=sqlite_url, check=True)
     assert "Rien à revoir" in plain.stdout
+
+
+def test_interactive_review_searches_then_corrects(sqlite_url, tmp_path):
+    path = tmp_path / "diagnostic.csv"
+    path.write_text(DIAGNOSTIC, encoding="utf-8")
+    symbiose("import", str(path), "--territory", "zt", db=sqlite_url, check=True)
+    # words that are no code: the nearest codes are shown; then a code; then the end
+    result = CliRunner().invoke(app, ["review", "--territory", "zt", "--interactive", "--by", "claire", "--db", sqlite_url],
+                                input="palettes\nwood.pallet\n")
+    assert result.exit_code == 0, result.stdout
+    assert "Codes proches : wood.pallet (Palettes bois)" in result.stdout
+    assert "Correction enregistrée" in result.stdout
+    listing = json.loads(symbiose("review", "--territory", "zt", "--json", db=sqlite_url, check=True).stdout)
+    assert listing["total"] == 0
