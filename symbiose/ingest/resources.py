@@ -9,9 +9,11 @@ the taxonomy grow their own: :func:`correction_key` (the classifier's
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from symbiose.classify import LOW_CONFIDENCE, UNKNOWN_THRESHOLD
@@ -31,6 +33,18 @@ class Resolved:
     confidence: float
     alternatives: tuple[tuple[str, float], ...] = ()
     source: str = "text"
+
+
+@lru_cache(maxsize=8)
+def _accepted(kind: type) -> frozenset[str]:
+    return frozenset(inspect.signature(kind.classify).parameters)
+
+
+def classify(classifier: Any, text: str, **evidence: Any) -> Any:
+    """``classifier.classify(text, ...)`` with the evidence this classifier accepts
+    (unit, direction, description and a territory's corrections where it reads them)."""
+    accepted = _accepted(type(classifier))
+    return classifier.classify(text, **{k: v for k, v in evidence.items() if v is not None and k in accepted})
 
 
 def correction_key(text: str) -> str:
@@ -80,8 +94,10 @@ def resolve_resource(
     naf: str | None = None,
     temperature_c: float | None = None,
     concentration_pct: float | None = None,
+    **evidence: Any,
 ) -> Resolved:
-    """The resource of a row from its text (or its EWC code when the text is empty)."""
+    """The resource of a row from its text (or its EWC code when the text is empty);
+    ``evidence`` (``unit``, ``direction``, ``description``) goes to a classifier that reads it."""
     subject = correction_subject(text, ewc)
     if text.strip().lower() in taxonomy.resources:
         return Resolved(text.strip().lower(), 1.0, (), "code")
@@ -90,7 +106,8 @@ def resolve_resource(
         return Resolved(corrected, 1.0, (), "correction")
     if not text.strip():
         return resource_for_ewc(ewc or "", taxonomy=taxonomy, classifier=classifier, naf=naf)
-    result = classifier.classify(text, ewc=ewc, naf=naf, temperature_c=temperature_c, concentration_pct=concentration_pct)
+    result = classify(classifier, text, ewc=ewc, naf=naf, temperature_c=temperature_c,
+                      concentration_pct=concentration_pct, corrections=corrections or None, **evidence)
     confidence = float(result.confidence)
     known = result.code != UNKNOWN_RESOURCE and confidence >= UNKNOWN_THRESHOLD
     return Resolved(result.code if known else UNKNOWN_RESOURCE, confidence, tuple(result.alternatives), "text")

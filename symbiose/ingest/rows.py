@@ -269,6 +269,7 @@ def read_resource(row: RowInput, v: RowValues, env: RowEnv) -> list[Issue]:
     found = resolve_resource(
         v.text, taxonomy=env.taxonomy, classifier=env.classifier, corrections=env.corrections(territory),
         ewc=v.ewc, naf=v.naf, temperature_c=v.temperature_c, concentration_pct=v.concentration_pct,
+        unit=row.get("unit") or None, direction=v.direction, description=row.get("label") or None,
     )
     v.code, v.confidence, v.alternatives, v.source = found.code, found.confidence, found.alternatives, found.source
     v.classified = found.source != "code"

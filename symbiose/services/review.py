@@ -22,6 +22,7 @@ from sqlalchemy import func, or_, select
 from symbiose.classify import LOW_CONFIDENCE, get_classifier
 from symbiose.domain import UNKNOWN_RESOURCE, flow_key
 from symbiose.ingest import correction_key, correction_subject
+from symbiose.ingest.resources import classify
 from symbiose.services.queries import NotFound, Page, iso
 from symbiose.services.territories import get_territory
 from symbiose.store import UnitOfWork
@@ -100,11 +101,9 @@ def corrections_reader(uow: UnitOfWork) -> Callable[[str], Mapping[str, str]]:
 def _guesses(flow: FlowRow, naf: str | None) -> list[dict[str, Any]]:
     """The classifier's top guesses for a stored flow, with the evidence it had at import."""
     clf = get_classifier()
-    if flow.text.strip():
-        result = clf.classify(flow.text, ewc=flow.ewc, naf=naf, temperature_c=flow.temperature_c,
-                              concentration_pct=flow.concentration_pct)
-    else:
-        result = clf.classify("", ewc=flow.ewc, naf=naf)
+    result = classify(clf, flow.text, ewc=flow.ewc, naf=naf, temperature_c=flow.temperature_c,
+                      concentration_pct=flow.concentration_pct, unit=flow.raw_unit, direction=flow.direction,
+                      description=flow.label or None)
     ranked = [(result.code, result.confidence), *result.alternatives]
     if flow.resource != UNKNOWN_RESOURCE and flow.resource not in [c for c, _ in ranked]:
         ranked.insert(0, (flow.resource, flow.confidence))
