@@ -108,8 +108,10 @@ def import_cmd(
     try:
         with _uow(db) as uow, progress_bar("Import") as progress:
             report = import_diagnostic(uow, file, territory=territory, dry_run=dry_run, actor="cli", progress=progress)
-    except ValueError as exc:
-        err.print(str(exc), markup=False)
+    except ValueError:  # the territory code (checked before the file is read)
+        from symbiose.explain.issues import issue, issue_line
+
+        err.print("--territory : " + issue_line(issue("territory.invalid", value=territory)), markup=False)
         raise typer.Exit(2) from None
     if as_json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))

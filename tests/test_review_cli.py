@@ -62,3 +62,16 @@ def test_interactive_review_searches_then_corrects(sqlite_url, tmp_path):
     assert "Correction enregistrée" in result.stdout
     listing = json.loads(symbiose("review", "--territory", "zt", "--json", db=sqlite_url, check=True).stdout)
     assert listing["total"] == 0
+
+
+def test_import_usage_errors_are_french(sqlite_url, tmp_path):
+    path = tmp_path / "diagnostic.csv"
+    path.write_text(DIAGNOSTIC, encoding="utf-8")
+    bad = symbiose("import", str(path), "--territory", "Zone Nord", db=sqlite_url)
+    assert bad.returncode == 2
+    assert "« Zone Nord » trouvé, un code de territoire attendu" in bad.stderr
+    wrong = tmp_path / "faux.csv"
+    wrong.write_text(DIAGNOSTIC.replace("c2;Cartonnerie;sortant;;12;t", "c2;Cartonnerie;sortant;;douze;t"), encoding="utf-8")
+    rejected = symbiose("import", str(wrong), "--territory", "zt", db=sqlite_url)
+    assert rejected.returncode == 1
+    assert "ligne 3, colonne Quantité annuelle : « douze » trouvé, un nombre attendu (ex. 1 250,5)" in rejected.stderr
