@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from symbiose.classify import LOW_CONFIDENCE, get_classifier
 from symbiose.domain import UNKNOWN_RESOURCE, flow_key
@@ -244,7 +245,20 @@ def correct(
     apply it to every flow of that text, and commit.
 
     A flow whose unit the code cannot count is left as it was (listed in
-    ``flows_skipped``); for the flow named by ``flow_id`` that is an error."""
+    ``flows_skipped``); for the flow named by ``flow_id`` that is an error.
+    Two animators correcting the same text at once: the later one wins."""
+    code_of_territory = territory.code if isinstance(territory, TerritoryRow) else territory
+    try:
+        return _correct(uow, territory, code=code, text=text, flow_id=flow_id, actor=actor)
+    except IntegrityError:  # the same text corrected meanwhile: update that correction instead
+        uow.rollback()
+        return _correct(uow, code_of_territory, code=code, text=text, flow_id=flow_id, actor=actor)
+
+
+def _correct(
+    uow: UnitOfWork, territory: str | TerritoryRow, *, code: str, text: str | None, flow_id: str | None,
+    actor: str | None,
+) -> CorrectionResult:
     t = _territory(uow, territory)
     code = check_code(code)
     if (text is None) == (flow_id is None):
