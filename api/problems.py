@@ -47,6 +47,7 @@ class ProblemError(BaseModel):
     column: str | None = None
     value: str | None = None
     message: str
+    code: str | None = None  # message code of a diagnostic's problem (symbiose/explain/issues.py)
 
 
 class Problem(BaseModel):

@@ -106,9 +106,10 @@ class TerritoryOut(_Out):
 
 class IssueOut(BaseModel):
     row: int | None = None
-    column: str | None = None
+    column: str | None = Field(default=None, description="the column as the file wrote its header")
     value: str | None = None
-    message: str
+    message: str = Field(description="in French")
+    code: str | None = Field(default=None, description="message code (symbiose/explain/issues.py), e.g. number.invalid")
 
 
 class Counts(BaseModel):

@@ -1,7 +1,7 @@
 """The ``symbiose`` command (``cli.md``): a thin typer adapter over the services.
 
 Exit status: 0 done (warnings allowed), 1 input rejected (every blocking
-problem on stderr as ``row R, column C: found V, expected …``, nothing
+problem on stderr as ``ligne R, colonne C : « V » trouvé, … attendu``, nothing
 written), 2 wrong usage.
 """
 
@@ -67,15 +67,10 @@ def progress_bar(description: str) -> Iterator:
 
 
 def format_issue(issue: Issue) -> str:
-    """``row R, column C: found V, expected …`` (the CLI contract's error line)."""
-    parts = []
-    if issue.row is not None:
-        parts.append(f"row {issue.row}")
-    if issue.column:
-        parts.append(f"column {issue.column}")
-    found = repr(issue.value) if issue.value not in (None, "") else "nothing"
-    message = issue.message if issue.message.startswith("expected") else f"expected a valid value ({issue.message})"
-    return f"{', '.join(parts) or 'file'}: found {found}, {message}"
+    """``ligne R, colonne C : « V » trouvé, … attendu`` (the CLI contract's error line, in French)."""
+    from symbiose.explain.issues import issue_line
+
+    return issue_line(issue) or "erreur"
 
 
 def _reject(errors, *, summary: bool = True) -> None:
@@ -113,8 +108,10 @@ def import_cmd(
     try:
         with _uow(db) as uow, progress_bar("Import") as progress:
             report = import_diagnostic(uow, file, territory=territory, dry_run=dry_run, actor="cli", progress=progress)
-    except ValueError as exc:
-        err.print(str(exc), markup=False)
+    except ValueError:  # the territory code (checked before the file is read)
+        from symbiose.explain.issues import issue, issue_line
+
+        err.print("--territory : " + issue_line(issue("territory.invalid", value=territory)), markup=False)
         raise typer.Exit(2) from None
     if as_json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
@@ -186,6 +183,156 @@ def classify_cmd(
         alts = ", ".join(f"{c} ({fr.number(p, 2)})" for c, p in r.alternatives)
         table.add_row(r.text, r.code, r.label, fr.number(r.confidence, 2), alts)
     out.print(table)
+
+
+# --------------------------------------------------------------------------
+# review
+# --------------------------------------------------------------------------
+
+
+def _who(by: str | None) -> str:
+    import getpass
+
+    try:
+        user = by or getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        user = by or "inconnu"
+    return f"cli:{user}"[:128]
+
+
+def _split_pair(value: str, option: str) -> tuple[str, str]:
+    left, sep, right = value.rpartition("=")
+    if not sep or not left.strip() or not right.strip():
+        err.print(f"{option} attend la forme GAUCHE=CODE (reçu : {value!r})", markup=False)
+        raise typer.Exit(2)
+    return left.strip(), right.strip()
+
+
+@app.command("review")
+def review_cmd(
+    territory: Annotated[str, typer.Option("--territory", help="Code du territoire à revoir.")],
+    accept: Annotated[list[str] | None, typer.Option("--accept", metavar="FLOW_ID", help="Accepter la première proposition pour ce flux (répétable).")] = None,
+    set_flow: Annotated[list[str] | None, typer.Option("--set", metavar="FLOW_ID=CODE", help="Donner ce code à ce flux (répétable).")] = None,
+    set_text: Annotated[list[str] | None, typer.Option("--set-text", metavar="TEXTE=CODE", help="Donner ce code à ce libellé, pour tous ses flux et les imports suivants (répétable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Liste (ou corrections faites) en JSON.")] = False,
+    interactive: Annotated[bool | None, typer.Option("--interactive/--no-interactive", help="Revoir flux par flux (par défaut sur un terminal, sans action ni --json).")] = None,
+    page: Annotated[int, typer.Option("--page", min=1, help="Page de la liste (à partir de 1).")] = 1,
+    size: Annotated[int, typer.Option("--size", min=1, max=500, help="Flux par page.")] = 50,
+    by: Annotated[str | None, typer.Option("--by", help="Qui corrige (enregistré avec la correction ; par défaut l'utilisateur).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Revoir les flux non reconnus ou classés avec une confiance faible, et les corriger."""
+    from symbiose.services.queries import NotFound
+    from symbiose.services.review import InvalidCorrection, review_flows
+    from symbiose.services.review import accept as accept_guess
+    from symbiose.services.review import correct
+    from symbiose.services.territories import TerritoryNotFound
+
+    actions = [("accept", f, None) for f in accept or []]
+    actions += [("flow", *_split_pair(v, "--set")) for v in set_flow or []]
+    actions += [("text", *_split_pair(v, "--set-text")) for v in set_text or []]
+    who = _who(by)
+    try:
+        with _uow(db) as uow:
+            if actions:
+                done = []
+                for kind, subject, code in actions:
+                    if kind == "accept":
+                        done.append(accept_guess(uow, territory, subject, actor=who))
+                    elif kind == "flow":
+                        done.append(correct(uow, territory, code=code, flow_id=subject, actor=who))
+                    else:
+                        done.append(correct(uow, territory, code=code, text=subject, actor=who))
+                _print_corrections(territory, done, as_json)
+                return
+            listing = review_flows(uow, territory, page=page, size=size)
+            if interactive is None:
+                interactive = not as_json and sys.stdin.isatty() and sys.stdout.isatty()
+            if as_json:
+                print(json.dumps({"territory": territory, **listing.to_dict()}, ensure_ascii=False, indent=2))
+            elif interactive:
+                _review_interactively(uow, territory, listing.items, who)
+            else:
+                _print_review(territory, listing)
+    except TerritoryNotFound:
+        err.print(f"territoire inconnu : {territory!r} (voir symbiose territory list)", markup=False)
+        raise typer.Exit(2) from None
+    except NotFound as exc:
+        err.print(f"introuvable dans ce territoire : {exc}", markup=False)
+        raise typer.Exit(1) from None
+    except InvalidCorrection as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+
+
+def _guess_text(guesses) -> str:
+    from symbiose.explain import format as fr
+
+    return ", ".join(f"{i}. {g['code']} ({fr.number(g['confidence'], 2)})" for i, g in enumerate(guesses, 1))
+
+
+def _print_review(territory: str, listing) -> None:
+    from symbiose.explain import format as fr
+
+    if not listing.total:
+        out.print(f"Rien à revoir dans [cyan]{territory}[/] : tous les flux sont classés avec confiance.")
+        return
+    table = Table(title=f"À revoir — {territory} : {listing.total} flux (page {listing.page})")
+    for col in ("flux", "entreprise", "libellé", "code actuel", "confiance", "propositions"):
+        table.add_column(col)
+    for item in listing.items:
+        text = item["text"] or f"(code déchet {item['ewc']})"
+        table.add_row(item["flow_id"], item["company_name"], text, item["resource"],
+                      fr.number(item["confidence"], 2), _guess_text(item["guesses"]))
+    out.print(table)
+    out.print("Corriger : symbiose review --territory T --accept FLOW_ID | --set FLOW_ID=CODE | --set-text \"LIBELLÉ=CODE\"")
+
+
+def _print_corrections(territory: str, done, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"territory": territory, "corrections": [d.to_dict() for d in done]}, ensure_ascii=False, indent=2))
+        return
+    for d in done:
+        c = d.correction
+        subject = f"« {c['text']} »" if c.get("text") else f"le flux {c.get('flow_id')}"
+        out.print(f"Correction enregistrée : {subject} → [bold]{c['code']}[/] ; "
+                  f"{plural(len(d.flows_updated), 'flux mis à jour', 'flux mis à jour')}.", highlight=False)
+        for s in d.flows_skipped:
+            out.print(f"[yellow]attention[/] flux {s['flow_id']} laissé tel quel : {s['reason']}", highlight=False)
+
+
+def _review_interactively(uow, territory: str, items, who: str) -> None:
+    from rich.prompt import Prompt
+
+    from symbiose.services.review import InvalidCorrection, correct, search_codes
+
+    if not items:
+        out.print(f"Rien à revoir dans [cyan]{territory}[/].")
+        return
+    out.print(f"{len(items)} flux à revoir. Pour chacun : le numéro d'une proposition, un code, "
+              "un mot pour chercher un code, Entrée pour passer, q pour finir.")
+    for item in items:
+        text = item["text"] or f"(code déchet {item['ewc']})"
+        out.print(f"\n[bold]{text}[/] — {item['company_name']} ({item['flow_id']}), "
+                  f"actuellement {item['resource']}", highlight=False)
+        if item["guesses"]:
+            out.print("Propositions : " + _guess_text(item["guesses"]), highlight=False)
+        while True:
+            answer = Prompt.ask("Code", default="", show_default=False, console=out).strip()
+            if answer.lower() == "q":
+                return
+            if not answer:
+                break
+            code = item["guesses"][int(answer) - 1]["code"] if answer.isdigit() and 0 < int(answer) <= len(item["guesses"]) else answer
+            try:
+                done = correct(uow, territory, code=code, flow_id=item["flow_id"], actor=who)
+            except InvalidCorrection:
+                found = search_codes(answer, limit=8)
+                out.print("Codes proches : " + (", ".join(f"{c['code']} ({c['label']})" for c in found) or "aucun"),
+                          highlight=False)
+                continue
+            _print_corrections(territory, [done], False)
+            break
 
 
 # --------------------------------------------------------------------------

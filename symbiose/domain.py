@@ -232,6 +232,8 @@ class Issue:
     column: str | None
     value: str | None
     message: str
+    code: str | None = None  # message code of ``symbiose.explain.issues`` (import problems)
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def as_text(self) -> str:
         where = []

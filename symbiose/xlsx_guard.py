@@ -156,7 +156,7 @@ def inspect_xlsx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
 
 
 def cell_text(value: object) -> str:
-    """A cell as the text a CSV would hold (``12.0`` → ``12``, booleans as ``true``/``false``)."""
+    """A cell as the text a CSV would hold (``12.0`` → ``12``, booleans as ``true``/``false``, NUL removed)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -165,7 +165,7 @@ def cell_text(value: object) -> str:
         if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
             return str(int(value))
         return repr(value)
-    return str(value)
+    return str(value).replace("\x00", "")
 
 
 def _child_main() -> None:

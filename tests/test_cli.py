@@ -49,7 +49,7 @@ def test_rejected_file_exits_1_with_row_and_column(sqlite_url, good_file, tmp_pa
     bad.write_text(GOOD + "c3;X;sortant;carton;beaucoup;t;an;13270;Fos\n", encoding="utf-8")
     proc = symbiose("import", str(bad), "--territory", "fos", db=sqlite_url)
     assert proc.returncode == 1
-    assert "row 4, column quantity: found 'beaucoup', expected a number" in proc.stderr
+    assert "ligne 4, colonne quantite : « beaucoup » trouvé, un nombre attendu (ex. 1 250,5)" in proc.stderr
     listing = json.loads(symbiose("territory", "list", "--json", db=sqlite_url, check=True).stdout)
     assert listing == []
 

@@ -57,8 +57,8 @@ def test_changed_quantity_updates_in_place(db_url):
 
 BAD_ROWS = {
     "bad quantity": ("c4;X;sortant;carton;beaucoup;t;an;13270;Fos-sur-Mer", "quantite", "quantity"),
-    "unknown unit": ("c4;X;sortant;carton;3;brouettes;an;13270;Fos-sur-Mer", "brouettes", "unit"),
-    "unknown postcode": ("c4;X;sortant;carton;3;t;an;99999;Nulle-part", "99999", "postcode"),
+    "unknown unit": ("c4;X;sortant;carton;3;brouettes;an;13270;Fos-sur-Mer", "unite", "unit"),
+    "unknown postcode": ("c4;X;sortant;carton;3;t;an;99999;Nulle-part", "code_postal", "postcode"),
 }
 
 
@@ -67,7 +67,7 @@ def test_bad_file_writes_nothing(db_url, case):
     with UnitOfWork(db_url) as uow:
         import_diagnostic(uow, GOOD.encode(), territory="fos")
     before = dump(db_url)
-    row, _, column = BAD_ROWS[case]
+    row, column, _ = BAD_ROWS[case]
     bad = GOOD + row + "\n"
     with UnitOfWork(db_url) as uow:
         report = import_diagnostic(uow, bad.encode(), territory="fos")
@@ -112,14 +112,14 @@ def test_every_dataset_imports(sqlite_url, path):
     assert report.flows > 0
 
 
-BAD_FILES = {
-    "bad_direction.csv": "direction",
+BAD_FILES = {  # the column named as the file wrote it (a missing column: its canonical name)
+    "bad_direction.csv": "sens",
     "bad_latitude.csv": "lat",
-    "bad_quantity.csv": "quantity",
+    "bad_quantity.csv": "quantite",
     "missing_column.csv": "quantity",
-    "negative_quantity.csv": "quantity",
-    "unknown_postcode.csv": "postcode",
-    "unknown_unit.csv": "unit",
+    "negative_quantity.csv": "quantite",
+    "unknown_postcode.csv": "code_postal",
+    "unknown_unit.csv": "unite",
 }
 
 
@@ -132,5 +132,47 @@ def test_each_bad_dataset_is_rejected_whole(sqlite_url, name):
         report = import_diagnostic(uow, ROOT / "datasets" / "bad" / name, territory="fos")
     assert not report.written
     assert [e.column for e in report.errors] == [BAD_FILES[name]]
-    assert report.errors[0].row is not None and report.errors[0].message.startswith("expected")
+    assert report.errors[0].row is not None and report.errors[0].code and "attendu" in report.errors[0].message
     assert dump(sqlite_url) == before
+
+
+def test_over_long_values_are_row_errors_on_every_database(db_url):
+    """Checked while reading: the same row errors on SQLite and PostgreSQL, even in a dry run; at the limit, stored."""
+    header = "id_entreprise;entreprise;sens;ressource;quantite;unite;code_postal;commune\n"
+    too_long = header + (
+        f"{'1' * 129};a;sortant;carton;1;t;13270;Fos-sur-Mer\n"
+        f"B;{'n' * 513};sortant;carton;1;t;13270;Fos-sur-Mer\n"
+        f"C;c;sortant;carton;1;t;13270;{'v' * 129}\n"
+    )
+    for dry_run in (True, False):
+        with UnitOfWork(db_url) as uow:
+            report = import_diagnostic(uow, too_long.encode(), territory="fos", dry_run=dry_run)
+        assert not report.written
+        assert [(e.row, e.column, e.code) for e in report.errors] == [
+            (2, "id_entreprise", "text.too_long"), (3, "entreprise", "text.too_long"), (4, "commune", "text.too_long"),
+        ]
+    at_limit = header + f"{'2' * 128};{'n' * 512};sortant;carton;1;t;13270;Fos-sur-Mer\n"
+    with UnitOfWork(db_url) as uow:
+        report = import_diagnostic(uow, at_limit.encode(), territory="fos")
+    assert report.written, report.errors
+
+
+def test_a_correction_survives_a_reimport(db_url):
+    from symbiose.services.review import correct, review_flows
+
+    text = GOOD + "c4;Atelier;sortant;xqzzv bidules;3;t;an;13270;Fos-sur-Mer\n"
+    with UnitOfWork(db_url) as uow:
+        first = import_diagnostic(uow, text.encode(), territory="fos")
+    assert [c["code"] for c in first.classified if c["text"] == "xqzzv bidules"] == ["unknown"]
+    with UnitOfWork(db_url) as uow:
+        assert [i["text"] for i in review_flows(uow, "fos").items] == ["xqzzv bidules"]
+        done = correct(uow, "fos", code="wood.pallet", text="Xqzzv Bidules", actor="test:animatrice")
+    assert len(done.flows_updated) == 1 and done.correction["actor"] == "test:animatrice"
+    before = dump(db_url)
+    with UnitOfWork(db_url) as uow:
+        again = import_diagnostic(uow, text.encode(), territory="fos")
+        assert review_flows(uow, "fos").total == 0
+    assert [(c["code"], c["source"]) for c in again.classified if c["text"] == "xqzzv bidules"] == [("wood.pallet", "correction")]
+    assert again.created == {"companies": 0, "flows": 0} and again.updated == {"companies": 0, "flows": 0}
+    after = dump(db_url)
+    assert {k: v for k, v in after.items() if k != "imports"} == {k: v for k, v in before.items() if k != "imports"}

@@ -243,7 +243,7 @@ def test_report_cli_file_mode_and_exit_codes(sqlite_url, tmp_path):
     bad.write_text(HEADER + "A;Chimie;out;chemical.acid.hcl;beaucoup;t;43.46;4.86;13270;Fos-sur-Mer;20.13B;non;x\n", encoding="utf-8")
     res = runner.invoke(app, ["report", str(bad), "--out", str(tmp_path / "bad-out")])
     assert res.exit_code == 1
-    assert "row 2, column quantity" in " ".join(res.stderr.split())
+    assert "ligne 2, colonne quantity" in " ".join(res.stderr.split())
     assert not (tmp_path / "bad-out").exists()
 
     with UnitOfWork(sqlite_url) as uow:

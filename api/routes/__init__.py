@@ -1,6 +1,6 @@
 """One APIRouter per resource, mounted under ``/api/v1`` by :mod:`api.main`."""
 
-from api.routes import apikeys, companies, diagnostics, flows, indicators, map, runs, synergies, territories
+from api.routes import apikeys, companies, diagnostics, flows, indicators, map, review, runs, synergies, territories
 
 ROUTERS = (
     territories.router,
@@ -11,6 +11,8 @@ ROUTERS = (
     synergies.router,
     indicators.router,
     map.router,
+    review.router,
+    review.taxonomy_router,
     apikeys.router,
 )
 

@@ -51,6 +51,7 @@ from symbiose.services.queries import (
     list_synergies,
     territory_map,
 )
+from symbiose.services.review import InvalidCorrection, correct, list_corrections, review_flows, search_codes
 from symbiose.services.runs import create_run
 from symbiose.services.territories import list_territories, territory_counts
 from symbiose.store.orm import TerritoryRow
@@ -544,3 +545,79 @@ def diagnostic_upload(
     )
     return render(request, "diagnostic.html", 422 if report.errors else 200, **_base(scope),
                   report=report.to_dict(), filename=name, error=None)
+
+
+# --------------------------------------------------------------------------
+# Review of classifications (animators)
+# --------------------------------------------------------------------------
+
+
+def _reviewer(scope: Scope) -> Scope:
+    if not scope.caller.can_write:
+        raise PageError(403, "Accès réservé aux animateurs",
+                        "La revue des classifications est réservée aux animateurs ; votre clé « portal » permet de consulter.")
+    return scope
+
+
+def _review_page(request: Request, uow: UowDep, scope: Scope, *, page: int = 1, status: int = 200,
+                 message: str | None = None, error: str | None = None,
+                 search: dict[str, Any] | None = None) -> HTMLResponse:
+    t = scope.territory
+    listing = review_flows(uow, t, page=page, size=PAGE_SIZE)
+    if listing.total and not listing.items and page > 1:  # past the last page after corrections
+        page = max(1, math.ceil(listing.total / PAGE_SIZE))
+        listing = review_flows(uow, t, page=page, size=PAGE_SIZE)
+    return render(
+        request, "revue.html", status, **_base(scope), listing=listing, corrections=list_corrections(uow, t, size=20),
+        pages_count=max(1, math.ceil(listing.total / PAGE_SIZE)), message=message, error=error, search=search,
+    )
+
+
+@router.get("/territoires/{code}/revue", name="review_page", response_class=HTMLResponse)
+def review_page(request: Request, uow: UowDep, scope: ScopeDep, page: str = "1", ok: str = "") -> HTMLResponse:
+    """Flows classified ``unknown`` or with a low confidence, each with its guesses and a code picker."""
+    _reviewer(scope)
+    message = None
+    if ok.isdigit():
+        message = f"Correction enregistrée : {ok} flux mis à jour."
+    return _review_page(request, uow, scope, page=_int(page, 1, 1_000_000), message=message)
+
+
+@router.get("/territoires/{code}/revue/codes", name="review_codes", response_class=HTMLResponse)
+def review_codes(request: Request, scope: ScopeDep, recherche: str = "") -> HTMLResponse:
+    """The code picker's choices for a French query (an htmx fragment)."""
+    _reviewer(scope)
+    query = recherche.strip()[:200]
+    return render(request, "_codes.html", codes=search_codes(query, limit=12) if query else [], query=query)
+
+
+@router.post("/territoires/{code}/revue", name="review_correct")
+def review_correct(
+    request: Request, uow: UowDep, scope: WriterScope,
+    flux: Annotated[str, Form()] = "", choix: Annotated[str, Form()] = "", recherche: Annotated[str, Form()] = "",
+    chercher: Annotated[str, Form()] = "", page: Annotated[str, Form()] = "1",
+) -> Response:
+    """Record a correction for a flow (``review.correct``); without a chosen code, search the taxonomy."""
+    query = recherche.strip()[:200]
+    number = _int(page, 1, 1_000_000)
+    chosen = choix.strip()
+    if (chercher or not chosen) and query:
+        from symbiose.taxonomy import get_taxonomy
+
+        if not chercher and query.lower() in get_taxonomy().resources:
+            chosen = query.lower()
+        else:
+            search = {"flow_id": flux, "query": query, "codes": search_codes(query, limit=12)}
+            return _review_page(request, uow, scope, page=number, search=search)
+    if not chosen:
+        return _review_page(request, uow, scope, page=number, status=422,
+                            error="Choisissez une proposition ou cherchez un code avant d'enregistrer.")
+    try:
+        done = correct(uow, scope.territory, code=chosen, flow_id=flux[:64], actor=actor(scope.caller))
+    except NotFound as exc:
+        raise not_found("Ce flux n'existe pas dans ce territoire.") from exc
+    except InvalidCorrection as exc:
+        uow.rollback()
+        return _review_page(request, uow, scope, page=number, status=422, error=str(exc))
+    target = str(request.url_for("review_page", code=scope.territory.code).path)
+    return RedirectResponse(f"{target}?page={number}&ok={len(done.flows_updated)}", status_code=303)

@@ -1,79 +1,142 @@
-"""French wording of import problems for the pages and reports.
+"""Import problems: one message code per problem, one French template per code.
 
-Issues keep one English message (the CLI and JSON contracts read
-``row R, column C: found V, expected …``); this catalogue renders them in
-French for animators. An unknown message is shown as it is.
+Every problem the importer reports is an :class:`~symbiose.domain.Issue`
+made by :func:`issue`: its ``code`` names the problem, its ``params`` hold
+the values the template needs, and its ``message`` is the template filled
+in French. An error's message says what was expected (``un nombre attendu
+(ex. 1 250,5)``); :func:`issue_line` puts it after where and what was found,
+as ``diagnostic-format.md`` writes it::
+
+    ligne 4, colonne quantite : « beaucoup » trouvé, un nombre attendu (ex. 1 250,5)
+
+The column is the header as the file wrote it (the importer passes it in).
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from symbiose.domain import Issue
 
-_DECIMAL = re.compile(r"\d+\.\d+")  # 0.36 -> 0,36 in French text
+VALUE_SHOWN = 200  # a longer value is shown cut, with "…"
 
-_CATALOGUE: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(p), fr)
-    for p, fr in [
-        (r"^expected a number \(e\.g\. 1 250,5\)$", "attendu : un nombre (par exemple 1 250,5)"),
-        (r"^expected a finite number$", "attendu : un nombre fini"),
-        (r"^expected a number ≥ (?P<n>\S+)$", "attendu : un nombre supérieur ou égal à {n}"),
-        (r"^expected a number ≤ 1e\+09$", "attendu : un nombre inférieur ou égal à un milliard (erreur d'unité ?)"),
-        (r"^expected a number ≤ (?P<n>\S+)$", "attendu : un nombre inférieur ou égal à {n}"),
-        (r"^expected true/false, oui/non or 1/0$", "attendu : oui/non, vrai/faux ou 1/0"),
-        (r"^expected months 1 to 12.*$", "attendu : des mois de 1 à 12, par exemple 1-12, 5-9 ou 11,12,1,2"),
-        (r"^expected a six-digit European waste code.*$", "attendu : un code déchet européen à six chiffres, par exemple 15 01 03 (avec * s'il est dangereux)"),
-        (r"^expected a NAF rev\. 2 code.*$", "attendu : un code NAF rév. 2, par exemple 20.13B"),
-        (r"^expected a five-digit French postcode$", "attendu : un code postal français à cinq chiffres"),
-        (r"^expected the postcode of a French commune; this one is unknown$", "code postal inconnu : attendu le code postal d'une commune française"),
-        (r"^expected a company id.*$", "attendu : l'identifiant de l'entreprise (SIRET ou identifiant du fichier)"),
-        (r"^expected the company's name$", "attendu : le nom de l'entreprise"),
-        (r"^expected out \(sortant\) or in \(entrant\)$", "attendu : sortant (out) ou entrant (in)"),
-        (r"^expected a taxonomy code or a description of the resource$", "attendu : un code de la taxonomie ou une description de la ressource"),
-        (r"^expected one of t, kg, m3, L, MWh, kWh, GJ, unit.*$", "attendu : t, kg, m3, L, MWh, kWh, GJ ou unité (u, pièce, palette)"),
-        (r"^expected year \(an\), month.*$", "attendu : an, mois, semaine, jour ou ponctuel"),
-        (r"^expected a location: lat and lon, or a French postcode$", "attendu : une localisation (lat et lon, ou un code postal)"),
-        (r"^expected both lat and lon.*$", "attendu : la latitude et la longitude (degrés WGS84)"),
-        (r"^expected a column (?P<col>\S+) \(or (?P<aliases>.*)\)$", "colonne obligatoire absente : {col} (ou {aliases})"),
-        (r"^expected location columns.*$", "colonnes de localisation absentes : lat et lon, ou code_postal"),
-        (r"^expected each column once; (?P<col>\S+) appears twice$", "la colonne {col} apparaît deux fois"),
-        (r"^expected a header row and one row per flow; the file is empty$", "le fichier est vide : attendu une ligne d'en-tête puis une ligne par flux"),
-        (r"^expected at most (?P<n>\d+) rows$", "trop de lignes : {n} au plus"),
-        (r"^the file cannot be read as (?P<kind>\w+);.*$", "le fichier ne peut pas être lu comme {kind} : attendu un CSV UTF-8 ou un classeur XLSX"),
-        (r"^expected an existing territory code$", "attendu : le code d'un territoire existant"),
-        (r"^(?P<code>\S+) cannot be counted in items.*$", "{code} ne se compte pas en unités : indiquez une masse (t, kg)"),
-        (r"^(?P<u>.+) cannot be converted to (?P<target>\S+) for (?P<code>\S+); .*$", "{u} ne se convertit pas en {target} pour {code}"),
-        (r"^unknown column kept as an attribute, not used$", "colonne inconnue, conservée comme attribut mais non utilisée"),
-        (r"^could not be classified: imported as unknown, to review$", "libellé non reconnu : importé comme « unknown », à vérifier"),
-        (r"^low-confidence classification as (?P<code>\S+) \((?P<c>[\d.]+)\), to review$", "classé en {code} avec une confiance faible ({c}), à vérifier"),
-        (r"^(?P<code>\S+) is not counted in (?P<u>.+): classified as (?P<alt>\S+) instead, to review$", "{code} ne se compte pas en {u} : classé en {alt}, à vérifier"),
-        (r"^(?P<code>\S+) is not counted in (?P<u>.+): imported as unknown, to review$", "{code} ne se compte pas en {u} : importé comme « unknown », à vérifier"),
-        (r"^zero quantity: kept, but left out of matching$", "quantité nulle : flux conservé mais exclu de l'appariement"),
-        (r"^same company, direction, resource and label as row (?P<r>\d+): quantities added$", "même entreprise, sens, ressource et libellé qu'à la ligne {r} : quantités additionnées"),
-        (r"^company (?P<id>.+) is already named (?P<name>.+); first name kept$", "l'entreprise {id} porte déjà le nom {name} : premier nom conservé"),
-        (r"^code not in the European List of Waste$", "code absent de la liste européenne des déchets"),
-        (r"^commune not found for postcode (?P<p>\S+); located at (?P<c>.+)$", "commune introuvable pour le code postal {p} : localisée à {c}"),
-        (r"^the file is not UTF-8; read as Windows-1252.*$", "le fichier n'est pas en UTF-8 : lu en Windows-1252 (export Excel)"),
-        (r"^the file is UTF-16; read as such.*$", "le fichier est en UTF-16 (« texte Unicode » d'Excel) : lu comme tel, enregistrez-le de préférence en CSV UTF-8"),
-        (r"^expected a column (?P<col>lat|lon) beside (?P<other>lat|lon) \(or a postcode column\)$", "colonne {col} absente à côté de {other} (ou une colonne code_postal)"),
-        (r"^ambiguous number read as (?P<v>\S+); write it without a dot if thousands were meant$", "nombre ambigu lu comme {v} : écrivez-le sans point si c'était un séparateur de milliers"),
-        (r"^the file has a header but no flow rows: nothing to import$", "le fichier a un en-tête mais aucune ligne de flux : rien à importer"),
-    ]
-]
-
-
-def message_fr(message: str) -> str:
-    """The French wording of an import message (the message itself when not catalogued)."""
-    for pattern, french in _CATALOGUE:
-        m = pattern.match(message)
-        if m:
-            values = {k: (v.replace(".", ",") if v and _DECIMAL.fullmatch(v) else v) for k, v in m.groupdict().items()}
-            return french.format(**values)
-    return message
+TEMPLATES: dict[str, str] = {
+    # -- the file
+    "file.unreadable": "un CSV en UTF-8 ou un classeur XLSX attendu (le fichier ne se lit pas comme {kind})",
+    "file.refused": "fichier refusé : {reason}",
+    "file.empty": "une ligne d'en-tête puis une ligne par flux attendues (le fichier est vide)",
+    "file.too_many_rows": "{maximum} lignes au plus attendues",
+    "file.no_rows": "le fichier a un en-tête mais aucune ligne de flux : rien à importer",
+    "file.cp1252": "le fichier n'est pas en UTF-8 : lu en Windows-1252 (export Excel)",
+    "file.utf16": "le fichier est en UTF-16 (« texte Unicode » d'Excel) : lu comme tel, enregistrez-le de préférence en CSV UTF-8",
+    # -- the header row
+    "header.missing": "une colonne {field} attendue (ou {aliases})",
+    "header.missing_location": "des colonnes de localisation attendues : lat et lon, ou code_postal",
+    "header.lone_coordinate": "une colonne {field} attendue à côté de {other} (ou une colonne code_postal)",
+    "header.duplicate": "une seule colonne {field} attendue ; « {first} » en est déjà une",
+    "header.ambiguous": "en-tête ambigu : peut désigner {fields} ; colonne conservée comme attribut, renommez-la (par exemple {example})",
+    "header.shadowed": "colonne non lue : {field} est déjà lu dans « {first} » ; conservée comme attribut",
+    "header.unknown": "colonne inconnue, conservée comme attribut mais non utilisée",
+    # -- one cell
+    "number.invalid": "un nombre attendu (ex. 1 250,5)",
+    "number.not_finite": "un nombre fini attendu",
+    "number.below": "un nombre supérieur ou égal à {minimum} attendu",
+    "number.above": "un nombre inférieur ou égal à {maximum} attendu",
+    "quantity.too_large": "un nombre inférieur ou égal à un milliard attendu (erreur d'unité ?)",
+    "quantity.missing": "une quantité attendue (un nombre ≥ 0)",
+    "quantity.dotted": "nombre ambigu lu comme {read} : écrivez-le sans point si c'était un séparateur de milliers",
+    "quantity.zero": "quantité nulle : flux conservé mais exclu de l'appariement",
+    "bool.invalid": "oui/non, vrai/faux ou 1/0 attendu",
+    "months.invalid": "des mois de 1 à 12 attendus, par exemple 1-12, 5-9 ou 11,12,1,2",
+    "ewc.invalid": "un code déchet européen à six chiffres attendu, par exemple 15 01 03 (avec * s'il est dangereux)",
+    "ewc.not_listed": "code absent de la liste européenne des déchets",
+    "naf.invalid": "un code NAF rév. 2 attendu, par exemple 20.13B",
+    "postcode.invalid": "un code postal français à cinq chiffres attendu",
+    "postcode.unknown": "le code postal d'une commune française attendu (celui-ci est inconnu)",
+    "city.mismatch": "commune introuvable pour le code postal {postcode} : localisée à {commune}",
+    "location.missing": "une localisation attendue : lat et lon, ou un code postal",
+    "coordinates.incomplete": "la latitude et la longitude attendues (degrés WGS84)",
+    "company_id.missing": "l'identifiant de l'entreprise attendu (SIRET ou identifiant du fichier)",
+    "company_name.missing": "le nom de l'entreprise attendu",
+    "company.renamed": "l'entreprise {company} porte déjà le nom « {known} » : premier nom conservé",
+    "direction.invalid": "sortant (out) ou entrant (in) attendu",
+    "unit.invalid": "t, kg, m3, L, MWh, kWh, GJ ou unité (u, pièce, palette) attendu",
+    "unit.not_convertible": "une unité de {target} attendue pour {code} ({unit} ne s'y convertit pas)",
+    "unit.no_unit_mass": "une masse (t, kg) attendue pour {code} : la taxonomie ne donne pas sa masse unitaire",
+    "period.invalid": "an, mois, semaine, jour ou ponctuel attendu",
+    "text.too_long": "{maximum} caractères au plus attendus (la valeur en a {length})",
+    "territory.invalid": "un code de territoire attendu : lettres minuscules, chiffres, « - » ou « _ », 64 au plus",
+    "territory.unknown": "le code d'un territoire existant attendu",
+    "territory.other": "« {expected} » attendu : cet import n'écrit que dans ce territoire",
+    # -- the resource
+    "resource.missing": "un code de la taxonomie, une description de la ressource ou un code déchet (ewc) attendu",
+    "resource.unknown": "libellé non reconnu : importé comme « unknown », à vérifier",
+    "resource.low_confidence": "classé en {code} avec une confiance faible ({confidence}), à vérifier",
+    "resource.unit_fallback": "{code} ne se compte pas en {unit} : classé en {fallback}, à vérifier",
+    "resource.unit_unknown": "{code} ne se compte pas en {unit} : importé comme « unknown », à vérifier",
+    "flow.duplicate": "même entreprise, sens, ressource et libellé qu'à la ligne {first_row} : quantités additionnées",
+}
 
 
-def issue_fr(issue: Issue | dict) -> str:
-    """French message of an :class:`Issue` or of its JSON form."""
-    message = issue["message"] if isinstance(issue, dict) else issue.message
-    return message_fr(message or "")
+# warnings do not block an import; every other code is a blocking error
+WARNINGS = frozenset({
+    "file.no_rows", "file.cp1252", "file.utf16", "header.ambiguous", "header.shadowed", "header.unknown",
+    "quantity.dotted", "quantity.zero", "ewc.not_listed", "city.mismatch", "company.renamed",
+    "resource.unknown", "resource.low_confidence", "resource.unit_fallback", "resource.unit_unknown",
+    "flow.duplicate",
+})
+
+
+def is_warning(item: Issue) -> bool:
+    """True for a problem that does not block the import."""
+    return item.code in WARNINGS
+
+
+def _french(value: Any) -> str:
+    """A parameter as French text: decimal comma, no trailing ``.0``."""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, float):
+        text = f"{value:g}" if abs(value) < 1e15 else f"{value:.3g}"
+        return text.replace(".", ",")
+    return str(value)
+
+
+def render(code: str, params: Mapping[str, Any] | None = None) -> str:
+    """The French message of ``code`` with its parameters."""
+    template = TEMPLATES[code]
+    return template.format(**{k: _french(v) for k, v in (params or {}).items()})
+
+
+def shown(value: Any) -> str | None:
+    """A cell value as reported: text, cut to :data:`VALUE_SHOWN` characters."""
+    if value is None:
+        return None
+    text = str(value)
+    return text if len(text) <= VALUE_SHOWN else text[: VALUE_SHOWN - 1] + "…"
+
+
+def issue(code: str, /, *, row: int | None = None, column: str | None = None, value: Any = None, **params: Any) -> Issue:
+    """An import problem with its code, parameters and French message."""
+    return Issue(row, column, shown(value), render(code, params), code=code, params=dict(params))
+
+
+def issue_line(item: Issue | Mapping[str, Any], *, found: bool = True) -> str:
+    """``ligne R, colonne C : « V » trouvé, …`` (``found``: say what was found, for errors)."""
+    get = item.get if isinstance(item, Mapping) else lambda k: getattr(item, k)
+    row, column, value, message = get("row"), get("column"), get("value"), get("message") or ""
+    where = ", ".join(p for p in (f"ligne {row}" if row is not None else "", f"colonne {column}" if column else "") if p)
+    if found and value is not None:
+        message = f"{'« ' + value + ' » trouvé' if value != '' else 'rien trouvé'}, {message}"
+    return f"{where} : {message}" if where else message
+
+
+def issue_fr(item: Issue | Mapping[str, Any]) -> str:
+    """The French message of an issue (or of its JSON form), for the pages."""
+    return (item.get("message") if isinstance(item, Mapping) else item.message) or ""
+
+
+def issues_as_dicts(issues: Iterable[Issue]) -> list[dict[str, Any]]:
+    """The ``errors``/``warnings`` shape of the import report (``code``: the message code, an addition)."""
+    return [{"row": i.row, "column": i.column, "value": i.value, "message": i.message, "code": i.code} for i in issues]

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from symbiose.domain import Company, Flow, Issue
-from symbiose.ingest import ParsedDiagnostic, Progress, issues_as_dicts, read_diagnostic
+from symbiose.explain.issues import issue, issues_as_dicts
+from symbiose.ingest import Corrections, ParsedDiagnostic, Progress, read_diagnostic
 from symbiose.services.territories import check_code, ensure_territory
 from symbiose.store import UnitOfWork
 from symbiose.store.orm import CompanyRow, FlowRow, ImportRow, TerritoryRow
@@ -52,9 +53,10 @@ class ImportReport:
         }
 
 
-def read_file(source: Path | bytes, *, territory: str, filename: str | None = None, progress: Progress | None = None) -> ParsedDiagnostic:
-    """Read and check a diagnostic without touching any database."""
-    return read_diagnostic(source, territory=territory, filename=filename, progress=progress)
+def read_file(source: Path | bytes, *, territory: str, filename: str | None = None, progress: Progress | None = None,
+              corrections: Corrections | None = None) -> ParsedDiagnostic:
+    """Read and check a diagnostic without touching any database (``corrections``: see ``read_diagnostic``)."""
+    return read_diagnostic(source, territory=territory, filename=filename, progress=progress, corrections=corrections)
 
 
 def _report(parsed: ParsedDiagnostic, territory: str, *, dry_run: bool) -> ImportReport:
@@ -121,7 +123,10 @@ def import_diagnostic(
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if filename is None and not isinstance(source, bytes):
         filename = Path(source).name
-    parsed = read_file(data, territory=territory, filename=filename, progress=progress)
+    from symbiose.services.review import corrections_reader
+
+    parsed = read_file(data, territory=territory, filename=filename, progress=progress,
+                       corrections=corrections_reader(uow))
     report = _report(parsed, territory, dry_run=dry_run)
     if parsed.errors:
         return report
@@ -131,8 +136,8 @@ def import_diagnostic(
             first_row.setdefault(f.company_id, parsed.flow_rows.get(f.id))
         for c in parsed.diagnostic.companies:
             if (c.territory or territory) != territory:
-                report.errors.append(Issue(first_row.get(c.id), "territory", c.territory,
-                                           f"expected {territory!r}: this import writes into that territory only"))
+                report.errors.append(issue("territory.other", row=first_row.get(c.id), column=parsed.columns.get("territory", "territory"),
+                                           value=c.territory, expected=territory))
         if report.errors:
             report.errors.sort(key=lambda i: (i.row or 0, i.column or ""))
             return report
@@ -156,18 +161,24 @@ def _write(
     """Write a checked diagnostic in one transaction (rolled back on a dry run or a territory error)."""
     session = uow.session
     territories: dict[str, TerritoryRow] = {}
+    first_row = {}
+    for f in parsed.diagnostic.flows:
+        first_row.setdefault(f.company_id, parsed.flow_rows.get(f.id))
+    row_of = {}
+    for c in parsed.diagnostic.companies:
+        row_of.setdefault(c.territory or territory, first_row.get(c.id))
     for code in sorted({c.territory or territory for c in parsed.diagnostic.companies} | {territory}):
         try:
             check_code(code)
-        except ValueError as exc:
-            report.errors.append(Issue(None, "territory", code, str(exc)))
+        except ValueError:
+            report.errors.append(issue("territory.invalid", row=row_of.get(code), column=parsed.columns.get("territory", "territory"), value=code))
             continue
         if create_territory:
             territories[code] = ensure_territory(uow, code)
         else:
             row = session.scalar(select(TerritoryRow).where(TerritoryRow.code == code))
             if row is None:
-                report.errors.append(Issue(None, "territory", code, "expected an existing territory code"))
+                report.errors.append(issue("territory.unknown", row=row_of.get(code), column=parsed.columns.get("territory", "territory"), value=code))
                 continue
             territories[code] = row
     if report.errors:
@@ -179,7 +190,7 @@ def _write(
         companies_by_territory[t.id] = {r.external_id: r for r in rows}
     main = territories[territory]
     record = ImportRow(
-        territory_id=main.id, filename=filename, sha256=hashlib.sha256(data).hexdigest(),
+        territory_id=main.id, filename=filename[-512:] if filename else None, sha256=hashlib.sha256(data).hexdigest(),
         size_bytes=len(data), actor=actor, report={},
     )
     session.add(record)

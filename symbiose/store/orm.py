@@ -218,3 +218,20 @@ class InstanceSecretRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CorrectionRow(Base):
+    """An animator's classification of a text, reused for that text in the territory's later imports."""
+
+    __tablename__ = "corrections"
+    __table_args__ = (UniqueConstraint("territory_id", "key_hash", name="uq_correction_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(40))  # SHA-1 of the normalised text
+    text: Mapped[str] = mapped_column(Text)  # as the animator corrected it
+    code: Mapped[str] = mapped_column(String(128))
+    previous_code: Mapped[str | None] = mapped_column(String(128))  # what the classifier had said
+    flow_uid: Mapped[str | None] = mapped_column(String(32))  # the flow it was made on, if any
+    actor: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -173,7 +173,9 @@ def test_rejected_upload_writes_nothing_and_names_every_row(client: httpx.Client
     body = _problem(upload(client, keys.animator, diagnostic_csv(rows)), 422)
     assert body["type"].endswith("diagnostic-rejected")
     assert {(e["row"], e["column"]) for e in body["errors"]} >= {(2, "quantity"), (3, "direction"), (4, "unit")}
-    assert all(set(e) == {"row", "column", "value", "message"} for e in body["errors"])
+    # the contract's fields plus the message code; messages in French
+    assert all(set(e) == {"row", "column", "value", "message", "code"} for e in body["errors"])
+    assert all(e["code"] and "attendu" in e["message"] for e in body["errors"])
     assert client.get(f"{BASE}/companies", headers=auth(keys.animator)).json()["total"] == 0
 
     # a dry run checks a good file and writes nothing either, CSV or XLSX alike

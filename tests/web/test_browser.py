@@ -55,9 +55,10 @@ def test_animator_journey(page, live_server):
     pg.get_by_role("button", name="Importer").click()
     errors = pg.locator("#erreurs-import tbody tr")
     expect(errors).to_have_count(2)
-    expect(errors.nth(0).locator("td")).to_have_text(["3", "quantity", "beaucoup", re.compile(r".+")])
+    # the columns as the file wrote them (quantite, sens), the reason in French
+    expect(errors.nth(0).locator("td")).to_have_text(["3", "quantite", "beaucoup", re.compile(r"un nombre attendu")])
     expect(errors.nth(1).locator("td").nth(0)).to_have_text("4")
-    expect(errors.nth(1).locator("td").nth(1)).to_have_text("direction")
+    expect(errors.nth(1).locator("td").nth(1)).to_have_text("sens")
     expect(pg.locator("#refus-import")).to_contain_text("Rien n'a été enregistré")
     screenshot(pg, "diagnostic-erreurs")
 

@@ -123,8 +123,8 @@ def test_a_rejected_diagnostic_lists_row_errors_and_writes_nothing(client, prepa
     )
     assert response.status_code == 422
     rows = re.findall(r"<tr><td class=\"num\">(\d+)</td><td>(\w+)</td>\s*<td><code>([^<]*)</code>", response.text)
-    assert ("3", "quantity", "beaucoup") in rows
-    assert ("4", "direction", "peut-être") in rows
+    assert ("3", "quantite", "beaucoup") in rows  # the column as the file wrote it
+    assert ("4", "sens", "peut-être") in rows
     assert "Rien n'a été enregistré" in response.text
     assert _company_count(client.database_url) == before
 
