@@ -230,7 +230,7 @@ def match(
     progress: Progress | None = None,
     now: datetime | None = None,
     warnings: Iterable[Issue] = (),
-    time_limit_s: float = 10.0,
+    time_limit_s: float | None = None,
     alternatives: int = 1,
     nearest: int | str | None = AUTO,
 ) -> MatchResult:
@@ -238,7 +238,8 @@ def match(
 
     ``progress(done, total)`` is called after each of the five steps;
     ``now`` fixes ``generated_at``; ``warnings`` (e.g. the import's) are
-    passed through to the result. ``time_limit_s`` bounds the optimiser,
+    passed through to the result. ``time_limit_s`` lowers the optimiser's
+    safety clock (its plan is bounded by a deterministic work limit, not time),
     ``alternatives`` the left-out candidates shown per output flow, and
     ``nearest`` (see :func:`generate_candidates`) the partners examined per
     flow (``None``: all within reach; ``"auto"``: all below
@@ -304,5 +305,6 @@ def match(
             "solve_seconds": round(solution.solve_seconds, 3),
             "time_limit_s": time_limit_s,
             "nearest": nearest,
+            **model.solver_report(),
         },
     )
