@@ -200,20 +200,31 @@ def match_cmd(
     json_out: Annotated[str | None, typer.Option("--json", help="Écrire le JSON des synergies dans ce fichier ('-' : sortie standard).")] = None,
     top: Annotated[int | None, typer.Option("--top", min=1, help="Garder les N meilleures synergies.")] = None,
     graph: Annotated[Path | None, typer.Option("--graph", help="Écrire aussi le graphe des flux (.graphml ou .json) pour les analystes.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Format de --json : json (compact), ndjson (une synergie par ligne) ou parquet.")] = "json",
+    indent: Annotated[int | None, typer.Option("--indent", min=0, help="JSON indenté de N espaces (compact sinon).")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Apparier ensemble les territoires d'une région.")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Grappe Dask tcp://HÔTE:PORT (sinon SYMBIOSE_DASK_SCHEDULER, sinon cette machine).")] = None,
     db: DbOption = None,
 ) -> None:
     """Trouver les synergies de substitution et de mutualisation."""
-    from symbiose.report.synergy_json import result_to_dict
+    from symbiose.report.synergy_json import FORMATS, synergy_to_dict, write_result
     from symbiose.services.runs import InputRejected, match_file, run_match
 
-    if (file is None) == (territory is None):
-        err.print("indiquez soit un FICHIER, soit --territory CODE")
+    if sum(x is not None for x in (file, territory, region)) != 1:
+        err.print("indiquez soit un FICHIER, soit --territory CODE, soit --region CODE")
         raise typer.Exit(2)
+    if fmt not in FORMATS:
+        err.print(f"format inconnu : {fmt!r} ; attendu json, ndjson ou parquet", markup=False)
+        raise typer.Exit(2)
+    if fmt == "parquet" and json_out in (None, "-"):
+        err.print("--format parquet écrit un fichier : indiquez --json FICHIER.parquet")
+        raise typer.Exit(2)
+    options = {"scheduler": scheduler or os.environ.get("SYMBIOSE_DASK_SCHEDULER") or None}
     with progress_bar("Appariement") as progress:
         if file is not None:
             _check_file(file)
             try:
-                result = match_file(file, progress=progress)
+                result = match_file(file, progress=progress, **options)
             except InputRejected as exc:
                 _reject(exc.errors)
         else:
@@ -221,7 +232,16 @@ def match_cmd(
 
             try:
                 with _uow(db) as uow:
-                    run_id, result = run_match(uow, territory, actor="cli", progress=progress)
+                    if region is not None:
+                        from symbiose.services.regions import RegionNotFound, run_region_match
+
+                        try:
+                            run_id, result = run_region_match(uow, region, actor="cli", progress=progress, **options)
+                        except RegionNotFound:
+                            err.print(f"région inconnue : {region!r} (voir symbiose region list)", markup=False)
+                            raise typer.Exit(2) from None
+                    else:
+                        run_id, result = run_match(uow, territory, actor="cli", progress=progress, **options)
             except TerritoryNotFound:
                 err.print(f"territoire inconnu : {territory!r} (voir symbiose territory list)", markup=False)
                 raise typer.Exit(2) from None
@@ -235,22 +255,24 @@ def match_cmd(
             from symbiose.services import read_file
 
             diagnostic = read_file(file, territory=result.territory).diagnostic
+        elif region is not None:
+            from symbiose.services.regions import load_region_diagnostic
+
+            with _uow(db) as uow:
+                diagnostic = load_region_diagnostic(uow, region)
         else:
             with _uow(db) as uow:
                 diagnostic = load_diagnostic(uow, territory)
         export_flow_graph(diagnostic, result, graph)
-    doc = result_to_dict(result)
-    if top is not None:
-        doc["synergies"] = doc["synergies"][:top]
-    if json_out == "-":
-        print(json.dumps(doc, ensure_ascii=False, indent=2))
-        return
+    if json_out is not None:
+        write_result(result, json_out, fmt, indent=indent, top=top)  # streamed, one synergy at a time
+        if json_out == "-":
+            return
+    shown = top or 15
+    print_summary({"territory": result.territory, "summary": result.summary,
+                   "synergies": [synergy_to_dict(s) for s in result.synergies[:shown]]}, shown)
     if json_out:
-        Path(json_out).parent.mkdir(parents=True, exist_ok=True)
-        Path(json_out).write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
-    print_summary(doc, top or 15)
-    if json_out:
-        out.print(f"JSON écrit : {json_out}")
+        out.print(f"{'Parquet' if fmt == 'parquet' else fmt.upper()} écrit : {json_out}")
     if graph is not None:
         out.print(f"Graphe des flux écrit : {graph}")
 
@@ -443,9 +465,10 @@ def demo(
         raise typer.Exit(1)
     with _uow(db) as uow:
         paths = write_report_set(uow, DEMO_TERRITORY, out_dir)
-    from symbiose.report.synergy_json import result_to_dict
+    from symbiose.report.synergy_json import synergy_to_dict
 
-    print_summary(result_to_dict(result), 10)
+    print_summary({"territory": result.territory, "summary": result.summary,
+                   "synergies": [synergy_to_dict(s) for s in result.synergies[:10]]}, 10)
     out.print("[bold]Fichiers écrits :[/]")
     for kind, path in paths.items():
         out.print(f"  {kind:10} {path}", highlight=False)

@@ -193,13 +193,16 @@ class Component:
         return self.model.export_to_lp_string(obfuscate=False)
 
     def report(self) -> dict[str, object]:
-        """Status, method, gap and size of this component (for the run's ``solver`` field)."""
+        """Status, method, gap, figures and size of this component (for the run's ``solver`` field)."""
         return {
             "index": self.index,
+            "first_candidate": self.candidates[0].id if self.candidates else "",
             "kind": self.kind,
             "status": self.status,
             "method": self.method,
             "gap": round(self.gap, 6),
+            "objective_eur": self.objective_eur,
+            "best_bound_eur": self.best_bound_eur,
             "candidates": len(self.candidates),
             "binaries": self.binaries,
         }
@@ -223,25 +226,32 @@ class MatchingModel:
     def milp_components(self) -> int:
         return sum(1 for c in self.components if c.kind == "MILP")
 
-    def worst(self) -> Component | None:
-        """The component with the worst status, then the largest gap (ties: the lowest index)."""
-        if not self.components:
-            return None
-        return max(self.components, key=lambda c: (_STATUS_RANK.get(c.status, 99), c.gap, -c.index))
+    def reports(self) -> list[dict[str, object]]:
+        return [c.report() for c in self.components]
 
     def solver_report(self) -> dict[str, object]:
-        """Keys added to the synergy JSON's ``solver`` field: the worst component and the work limit."""
-        worst = self.worst()
-        return {
-            "worst_status": worst.status if worst else "OPTIMAL",
-            "worst_gap": round(worst.gap, 6) if worst else 0.0,
-            "worst_component": worst.report() if worst else None,
-            "components_by_method": {
-                m: sum(1 for c in self.components if c.method == m) for m in ("lp", "relaxation", "scip")
-            },
-            "largest_binaries": max((c.binaries for c in self.components), default=0),
-            "work_limit": self.work.as_dict(),
-        }
+        """Keys added to the synergy JSON's ``solver`` field (see :func:`summarise`)."""
+        return summarise(self.reports(), self.work)
+
+
+def summarise(reports: Sequence[Mapping[str, object]], work: WorkLimit) -> dict[str, object]:
+    """The run's worst component (worst status, then largest gap, then first in id order),
+    how many components each method settled, and the work limit."""
+    def badness(r: Mapping[str, object]) -> tuple[int, float, str]:
+        return (-_STATUS_RANK.get(str(r["status"]), 99), -float(r["gap"]), str(r["first_candidate"]))  # type: ignore[arg-type]
+
+    worst = min(reports, key=badness) if reports else None
+    return {
+        "worst_status": str(worst["status"]) if worst else "OPTIMAL",
+        "worst_gap": round(float(worst["gap"]), 6) if worst else 0.0,  # type: ignore[arg-type]
+        "worst_component": (
+            {k: worst[k] for k in ("index", "kind", "status", "method", "gap", "candidates", "binaries")}
+            if worst else None
+        ),
+        "components_by_method": {m: sum(1 for r in reports if r["method"] == m) for m in ("lp", "relaxation", "scip")},
+        "largest_binaries": max((int(r["binaries"]) for r in reports), default=0),  # type: ignore[call-overload]
+        "work_limit": work.as_dict(),
+    }
 
 
 def link_capacity(c: Candidate, supplies: Mapping[str, float], demands: Mapping[str, float]) -> float:
