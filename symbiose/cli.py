@@ -30,9 +30,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 territory_app = typer.Typer(help="Territoires (un territoire = un parc, une zone, un programme).", no_args_is_help=True)
+region_app = typer.Typer(help="Régions : plusieurs territoires appariés ensemble.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Clés d'accès à l'API HTTP.", no_args_is_help=True)
 app.add_typer(territory_app, name="territory")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(region_app, name="region")
 
 # piped to a file or a log, lines are not limited to 80 columns (rich's default off a terminal)
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -334,14 +336,32 @@ def territory_list(as_json: Annotated[bool, typer.Option("--json")] = False, db:
 
 @apikey_app.command("create")
 def apikey_create(
-    territory: Annotated[str, typer.Option("--territory")],
-    role: Annotated[str, typer.Option("--role", help="admin, animator ou portal")],
+    territory: Annotated[str | None, typer.Option("--territory")] = None,
+    role: Annotated[str, typer.Option("--role", help="admin, animator, portal, ou region (avec --region)")] = "",
     label: Annotated[str | None, typer.Option("--label")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Région d'une clé « region » (vue régionale, lecture seule).")] = None,
     db: DbOption = None,
 ) -> None:
     """Créer une clé d'API (affichée une seule fois ; seule son empreinte est conservée)."""
     from symbiose.services import create_api_key
 
+    if role == "region" or region is not None:
+        if role != "region" or region is None or territory is not None:
+            err.print("une clé de région : --region CODE --role region (sans --territory)", markup=False)
+            raise typer.Exit(2)
+        from symbiose.services.keys import create_region_key
+        from symbiose.services.regions import RegionNotFound
+
+        try:
+            with _uow(db) as uow:
+                print(create_region_key(uow, region, label))
+        except RegionNotFound:
+            err.print(f"région inconnue : {region!r} (voir symbiose region list)", markup=False)
+            raise typer.Exit(2) from None
+        return
+    if territory is None:
+        err.print("indiquez --territory CODE", markup=False)
+        raise typer.Exit(2)
     if role not in ("admin", "animator", "portal"):
         err.print(f"rôle invalide : {role!r} ; attendu admin, animator ou portal", markup=False)
         raise typer.Exit(2)
@@ -358,6 +378,47 @@ def apikey_create(
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from None
     print(key)
+
+
+@region_app.command("create")
+def region_create(
+    code: Annotated[str, typer.Argument(help="Code de la région.")],
+    territories: Annotated[list[str], typer.Option("--territory", help="Un territoire de la région (option répétée).")],
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    db: DbOption = None,
+) -> None:
+    """Créer (ou redéfinir) une région à partir de territoires existants."""
+    from symbiose.services.regions import create_region, region_item
+    from symbiose.services.territories import TerritoryNotFound
+
+    try:
+        with _uow(db) as uow:
+            item = region_item(uow, create_region(uow, code, name, territories))
+    except TerritoryNotFound as exc:
+        err.print(f"territoire inconnu : {exc.args[0]!r} (voir symbiose territory list)", markup=False)
+        raise typer.Exit(2) from None
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    out.print(f"Région [cyan]{item['code']}[/] : {', '.join(item['territories'])}.")
+
+
+@region_app.command("list")
+def region_list(as_json: Annotated[bool, typer.Option("--json")] = False, db: DbOption = None) -> None:
+    """Lister les régions et leurs territoires."""
+    from symbiose.services.regions import list_regions
+
+    with _uow(db) as uow:
+        rows = list_regions(uow)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title="Régions")
+    for col in ("code", "nom", "territoires"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["code"], r["name"], ", ".join(r["territories"]))
+    out.print(table)
 
 
 @app.command("serve")
