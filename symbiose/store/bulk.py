@@ -1,5 +1,6 @@
-"""Bulk inserts of new rows: ``COPY`` on PostgreSQL (psycopg 3), one ``executemany`` of a
-Core ``insert()`` elsewhere (SQLite). Both run in the session's transaction, so a failed
+"""Bulk inserts of new rows: ``COPY`` on PostgreSQL (psycopg 3), one DB-API ``executemany``
+on SQLite (values through the columns' own SQLAlchemy bind processors), a Core ``insert()``
+elsewhere. All run in the session's transaction, so a failed
 import still writes nothing. Column defaults of the ORM (``created_at``…) are filled in
 here, as ``COPY`` does not run them."""
 
@@ -31,10 +32,25 @@ def bulk_insert(session: Session, model: type, rows: Sequence[dict[str, Any]]) -
     table = model.__table__  # type: ignore[attr-defined]
     columns = list(rows[0])
     fill = _defaults(table, columns)
-    if session.get_bind().dialect.name != "postgresql":
+    dialect = session.get_bind().dialect
+    names = columns + list(fill)
+    if dialect.name == "sqlite":
+        cols = [table.columns[n] for n in names]
+        procs = [c.type.bind_processor(dialect) for c in cols]
+        sql = f'INSERT INTO "{table.name}" ({", ".join(f"{chr(34)}{n}{chr(34)}" for n in names)}) ' \
+              f'VALUES ({", ".join("?" for _ in names)})'
+        const = [fill[n] for n in fill]
+
+        def values(r: dict[str, Any]) -> tuple[Any, ...]:
+            raw = [r[n] for n in columns] + const
+            return tuple(v if p is None or v is None else p(v) for p, v in zip(procs, raw, strict=True))
+
+        dbapi = session.connection().connection.driver_connection  # sqlite3, in this transaction
+        dbapi.executemany(sql, (values(r) for r in rows))
+        return len(rows)
+    if dialect.name != "postgresql":
         session.execute(insert(table), [{**fill, **r} for r in rows])
         return len(rows)
-    names = columns + list(fill)
     is_json = {c.name for c in table.columns if isinstance(c.type, JSON)}
     dbapi = session.connection().connection.driver_connection  # psycopg 3, in this transaction
     quoted = ", ".join(f'"{n}"' for n in names)
