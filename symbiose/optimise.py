@@ -26,11 +26,14 @@ same input gives the same plan on any machine, whatever the load:
 1. the linear relaxation (``y`` in [0, 1]) gives the bound no plan can beat;
 2. a plan from it: open the links the relaxation uses, re-solve with ``y``
    fixed, close the links that do not pay their fixed cost, re-solve, until
-   none is closed;
+   none is closed; then the same from the links a few rounds of dynamic
+   slope scaling open (each fixed cost charged over what its link carried in
+   the previous round), the better plan kept;
 3. SCIP, seeded with that plan, improves it within a *work* limit (branch
    and bound nodes, see :class:`WorkLimit`), not a wall-clock one; its plan
-   is kept only if better. Components with more binaries than the limit
-   allows keep the step-2 plan.
+   is kept only if better, its bound tightens the reported gap. Components
+   whose plan is already close to the bound, or with more binaries than the
+   limit allows, keep the step-2 plan.
 
 Every component reports its status and its gap to the bound; values are read
 only after an OPTIMAL or FEASIBLE status.
@@ -61,8 +64,12 @@ _MAX_REPAIRS = 50  # rounds of "close the links that do not pay" (each closes at
 class WorkLimit:
     """How much work SCIP may spend improving a component's plan (deterministic).
 
-    ``nodes``: branch-and-bound nodes per component; ``cut_rounds``: rounds
-    of cutting planes at the root (none in the tree); ``max_binaries``:
+    ``slope_rounds``: linear programmes of the slope-scaling search for a
+    better set of open links before SCIP (0: none); ``nodes``:
+    branch-and-bound nodes per component; ``cut_rounds``: rounds
+    of cutting planes at the root (none in the tree); ``improve_above_gap``:
+    SCIP runs only on components whose plan from the relaxation is further
+    than this share from the bound; ``max_binaries``:
     components with more open/closed decisions keep the plan built from the
     relaxation (SCIP's presolve and root alone would outweigh the rest of the
     run); ``safety_seconds``: a wall-clock stop for pathological cases only —
@@ -70,13 +77,16 @@ class WorkLimit:
     result still does not depend on the machine's speed.
     """
 
-    nodes: int = 100
+    slope_rounds: int = 8
+    nodes: int = 20
     cut_rounds: int = 5
-    max_binaries: int = 3_000
+    max_binaries: int = 500
+    improve_above_gap: float = 0.002
     safety_seconds: float = 60.0
 
     def as_dict(self) -> dict[str, float]:
-        return {"nodes": self.nodes, "cut_rounds": self.cut_rounds, "max_binaries": self.max_binaries}
+        return {"slope_rounds": self.slope_rounds, "nodes": self.nodes, "cut_rounds": self.cut_rounds, "max_binaries": self.max_binaries,
+                "improve_above_gap": self.improve_above_gap}
 
 
 DEFAULT_WORK = WorkLimit()
@@ -443,15 +453,60 @@ def _set_y_bounds(comp: Component, lower: np.ndarray, upper: np.ndarray) -> None
         helper.set_var_upper_bound(var, hi)
 
 
-def _plan_from_relaxation(comp: Component, relaxed: np.ndarray) -> tuple[str, np.ndarray | None, float]:
-    """Open the links the relaxation uses, re-solve with ``y`` fixed, close those that do not
-    pay their fixed cost, until none is closed: a feasible plan (deterministic)."""
+def _true_objective(comp: Component, values: np.ndarray) -> float:
+    """What a plan earns: the ``x`` and ``z`` terms, and the fixed cost of every link it uses."""
+    y = comp.layout.col("y").index
+    x_fixed = comp.fixed
+    used = values[x_fixed] > _TOL * np.maximum(1.0, comp.upper[x_fixed])
+    keep = np.ones(len(values), dtype=bool)
+    keep[y] = False
+    return float(comp.objective[keep] @ values[keep] + comp.objective[y] @ used)
+
+
+def _slope_scaling(comp: Component, relaxed: np.ndarray, rounds: int) -> np.ndarray:
+    """Links opened by dynamic slope scaling: every link open, its fixed cost charged per unit
+    over what it carried in the previous round (at first its capacity: the relaxation), ``rounds``
+    linear programmes; the links used by the best plan met (deterministic)."""
+    x_fixed = comp.fixed
+    helper = comp.model.helper
+    caps = comp.upper[x_fixed]
+    value = comp.objective[x_fixed]
+    cost = -comp.objective[comp.layout.col("y").index]
+    ones = np.ones(comp.binaries)
+    _set_y_bounds(comp, ones, ones)
+    carried = relaxed[x_fixed]
+    best, best_open = _true_objective(comp, relaxed), carried > _TOL * np.maximum(1.0, caps)
+    slope_base = np.maximum(caps, 1e-9)
+    for _ in range(rounds):
+        used = carried > _TOL * np.maximum(1.0, caps)
+        slope_base = np.where(used, np.maximum(carried, 1e-6 * caps), slope_base)
+        for var, coef in zip(x_fixed.tolist(), (value - cost / slope_base).tolist(), strict=True):
+            helper.set_var_objective_coefficient(var, coef)
+        _, values, _, _, _ = _run(comp, "GLOP")
+        if values is None:
+            break
+        earned = _true_objective(comp, values)
+        carried = values[x_fixed]
+        if earned > best + 1e-9 * max(1.0, abs(best)):
+            best, best_open = earned, carried > _TOL * np.maximum(1.0, caps)
+    for var, coef in zip(x_fixed.tolist(), value.tolist(), strict=True):
+        helper.set_var_objective_coefficient(var, coef)
+    return best_open
+
+
+def _plan_from_relaxation(
+    comp: Component, relaxed: np.ndarray, is_open: np.ndarray | None = None
+) -> tuple[str, np.ndarray | None, float]:
+    """Open the links the relaxation uses (or ``is_open``), re-solve with ``y`` fixed, close those
+    that do not pay their fixed cost, until none is closed: a feasible plan (deterministic)."""
     m = len(comp.candidates)
     x_fixed = comp.fixed  # positions of the fixed-cost candidates among the x columns
     caps = comp.upper[x_fixed]
     value = comp.objective[x_fixed]
     cost = -comp.objective[comp.layout.col("y").index]
-    is_open = relaxed[x_fixed] > _TOL * np.maximum(1.0, caps)
+    if is_open is None:
+        is_open = relaxed[x_fixed] > _TOL * np.maximum(1.0, caps)
+    is_open = is_open.copy()
     for _ in range(_MAX_REPAIRS):
         flag = is_open.astype(float)
         _set_y_bounds(comp, flag, flag)
@@ -479,8 +534,13 @@ def _solve_component(comp: Component, work: WorkLimit, mip_gap: float) -> None:
             # 2. a plan from the relaxation
             status, values, objective = _plan_from_relaxation(comp, relaxed)
             comp.method = "relaxation"
+            if values is not None and work.slope_rounds and _gap(objective, bound) > mip_gap:
+                scaled = _plan_from_relaxation(comp, relaxed, _slope_scaling(comp, relaxed, work.slope_rounds))
+                if scaled[1] is not None and scaled[2] > objective + 1e-9 * max(1.0, abs(objective)):
+                    status, values, objective = scaled
             # 3. SCIP improves it within the work limit
-            if values is not None and comp.binaries <= work.max_binaries and _gap(objective, bound) > mip_gap:
+            if values is not None and comp.binaries <= work.max_binaries \
+                    and _gap(objective, bound) > max(mip_gap, work.improve_above_gap):
                 better = _improve_with_scip(comp, values, work, mip_gap)
                 if better is not None and better[1] > objective + 1e-9 * max(1.0, abs(objective)):
                     values, objective = better[0], better[1]
