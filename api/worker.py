@@ -26,6 +26,12 @@ class RunWorker:
         """Queue ``run_id`` for execution; returns at once."""
         return self._pool.submit(self._execute, run_id)
 
+    def submit_region(self, run_id: int) -> Future:
+        """Queue the region run ``run_id``; returns at once."""
+        from symbiose.services.regions import execute_region_run
+
+        return self._pool.submit(execute_region_run, self.database_url, run_id)
+
     def _execute(self, run_id: int) -> None:
         try:
             execute_run(self.database_url, run_id)

@@ -40,8 +40,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from territories import even_territory  # noqa: E402
+
 from symbiose.candidates import generate_candidates, naive_candidates  # noqa: E402
-from symbiose.domain import ALL_MONTHS, Company, Diagnostic, Direction, Flow, months_mask  # noqa: E402
+from symbiose.domain import Diagnostic, Direction  # noqa: E402
 from symbiose.matching import AUTO_NEAREST, AUTO_NEAREST_FROM_FLOWS, match  # noqa: E402
 from symbiose.optimise import build_model, solve  # noqa: E402
 from symbiose.taxonomy import Taxonomy, get_taxonomy, load_taxonomy  # noqa: E402
@@ -50,74 +54,11 @@ from symbiose.valuation import value_candidates  # noqa: E402
 SIZES = (1_000, 5_000, 20_000, 100_000)
 NAIVE_MAX = 20_000
 MATCH_REPEATS = 3  # best of, up to 5 000 flows
-FLOWS_PER_KM2 = 100_000 / 550_000  # 100 000 flows over mainland France's area
-CENTRE = (46.5, 2.5)
-PARK_COMPANIES = 30
-PARK_RADIUS_KM = 1.5
-TYPICAL = {"t": 80.0, "MWh": 2_000.0, "m3": 5_000.0, "unit": 2_000.0}  # median yearly quantity per unit
 
 
 def synthetic_territory(n_flows: int, taxonomy: Taxonomy, seed: int = 7) -> Diagnostic:
-    """A seeded synthetic diagnostic of about ``n_flows`` flows (see the module docstring)."""
-    rng = np.random.default_rng(seed)
-    codes = sorted(
-        code
-        for code, res in taxonomy.resources.items()
-        if not any(other.startswith(code + ".") for other in taxonomy.resources)
-    )
-    if not codes:
-        raise SystemExit("the taxonomy has no resource codes")
-    side_km = math.sqrt(n_flows / FLOWS_PER_KM2)
-    km_lat = 111.195
-    km_lon = km_lat * math.cos(math.radians(CENTRE[0]))
-    n_companies = max(2, n_flows // 4)
-    n_parks = max(1, n_companies // PARK_COMPANIES)
-    park_xy = rng.uniform(-side_km / 2, side_km / 2, size=(n_parks, 2))
-    companies: list[Company] = []
-    flows: list[Flow] = []
-    weights = rng.dirichlet(np.full(len(codes), 0.7))  # a realistic, uneven mix of resources
-    ci = 0
-    while len(flows) < n_flows:
-        park = park_xy[ci % n_parks]
-        dx, dy = rng.normal(0.0, PARK_RADIUS_KM / 2, size=2)
-        lat = CENTRE[0] + (park[1] + dy) / km_lat
-        lon = CENTRE[1] + (park[0] + dx) / km_lon
-        cid = f"C{ci:06d}"
-        companies.append(Company(id=cid, name=f"Entreprise {ci}", lat=lat, lon=lon))
-        for k in range(int(rng.integers(2, 7))):
-            if len(flows) >= n_flows:
-                break
-            code = codes[int(rng.choice(len(codes), p=weights))]
-            res = taxonomy.get(code)
-            direction = Direction.OUT if rng.random() < 0.5 else Direction.IN
-            qty = float(rng.lognormal(math.log(TYPICAL.get(res.unit, 100.0)), 1.0))
-            temp = conc = None
-            if res.temperature_range_c:
-                temp = float(round(rng.uniform(*res.temperature_range_c)))
-            if res.concentration_range_pct:
-                conc = float(round(rng.uniform(*res.concentration_range_pct), 1))
-            months = ALL_MONTHS
-            if rng.random() < 0.15:
-                start = int(rng.integers(1, 13))
-                months = months_mask([(start + m - 1) % 12 + 1 for m in range(int(rng.integers(3, 10)))])
-            flows.append(
-                Flow(
-                    id=f"F-{ci:06d}-{k}",
-                    company_id=cid,
-                    direction=direction,
-                    resource=code,
-                    quantity=qty,
-                    unit=res.unit,
-                    lat=lat,
-                    lon=lon,
-                    months=months,
-                    temperature_c=temp,
-                    concentration_pct=conc,
-                    hazardous=res.hazardous,
-                )
-            )
-        ci += 1
-    return Diagnostic(territory=f"synthetic-{n_flows}", companies=tuple(companies), flows=tuple(flows))
+    """A seeded synthetic diagnostic of about ``n_flows`` flows (the even generator of ``territories.py``)."""
+    return even_territory(n_flows, taxonomy, seed)
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
@@ -330,7 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--taxonomy", type=Path, default=None, help="taxonomy directory (default: the shipped one)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "matching.md")
     ap.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
-    args = ap.parse_args(argv)
+    ap.add_argument("--scale", action="store_true", help="end-to-end runs on the even and dense generators "
+                    "(see bench_scale.py), written to benchmarks/results/scale.md")
+    args, rest = ap.parse_known_args(argv)
+    if args.scale:
+        import bench_scale
+
+        return bench_scale.main(rest)
     tax = load_taxonomy(args.taxonomy) if args.taxonomy else get_taxonomy()
     tax_name = str(args.taxonomy) if args.taxonomy else f"shipped ({len(tax.resources)} codes, {len(tax.rules)} rules)"
     memory = not args.no_memory

@@ -30,9 +30,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 territory_app = typer.Typer(help="Territoires (un territoire = un parc, une zone, un programme).", no_args_is_help=True)
+region_app = typer.Typer(help="Régions : plusieurs territoires appariés ensemble.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Clés d'accès à l'API HTTP.", no_args_is_help=True)
 app.add_typer(territory_app, name="territory")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(region_app, name="region")
 
 # piped to a file or a log, lines are not limited to 80 columns (rich's default off a terminal)
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -347,20 +349,31 @@ def match_cmd(
     json_out: Annotated[str | None, typer.Option("--json", help="Écrire le JSON des synergies dans ce fichier ('-' : sortie standard).")] = None,
     top: Annotated[int | None, typer.Option("--top", min=1, help="Garder les N meilleures synergies.")] = None,
     graph: Annotated[Path | None, typer.Option("--graph", help="Écrire aussi le graphe des flux (.graphml ou .json) pour les analystes.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Format de --json : json (compact), ndjson (une synergie par ligne) ou parquet.")] = "json",
+    indent: Annotated[int | None, typer.Option("--indent", min=0, help="JSON indenté de N espaces (compact sinon).")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Apparier ensemble les territoires d'une région.")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Grappe Dask tcp://HÔTE:PORT (sinon SYMBIOSE_DASK_SCHEDULER, sinon cette machine).")] = None,
     db: DbOption = None,
 ) -> None:
     """Trouver les synergies de substitution et de mutualisation."""
-    from symbiose.report.synergy_json import result_to_dict
+    from symbiose.report.synergy_json import FORMATS, synergy_to_dict, write_result
     from symbiose.services.runs import InputRejected, match_file, run_match
 
-    if (file is None) == (territory is None):
-        err.print("indiquez soit un FICHIER, soit --territory CODE")
+    if sum(x is not None for x in (file, territory, region)) != 1:
+        err.print("indiquez soit un FICHIER, soit --territory CODE, soit --region CODE")
         raise typer.Exit(2)
+    if fmt not in FORMATS:
+        err.print(f"format inconnu : {fmt!r} ; attendu json, ndjson ou parquet", markup=False)
+        raise typer.Exit(2)
+    if fmt == "parquet" and json_out in (None, "-"):
+        err.print("--format parquet écrit un fichier : indiquez --json FICHIER.parquet")
+        raise typer.Exit(2)
+    options = {"scheduler": scheduler or os.environ.get("SYMBIOSE_DASK_SCHEDULER") or None}
     with progress_bar("Appariement") as progress:
         if file is not None:
             _check_file(file)
             try:
-                result = match_file(file, progress=progress)
+                result = match_file(file, progress=progress, **options)
             except InputRejected as exc:
                 _reject(exc.errors)
         else:
@@ -368,7 +381,16 @@ def match_cmd(
 
             try:
                 with _uow(db) as uow:
-                    run_id, result = run_match(uow, territory, actor="cli", progress=progress)
+                    if region is not None:
+                        from symbiose.services.regions import RegionNotFound, run_region_match
+
+                        try:
+                            run_id, result = run_region_match(uow, region, actor="cli", progress=progress, **options)
+                        except RegionNotFound:
+                            err.print(f"région inconnue : {region!r} (voir symbiose region list)", markup=False)
+                            raise typer.Exit(2) from None
+                    else:
+                        run_id, result = run_match(uow, territory, actor="cli", progress=progress, **options)
             except TerritoryNotFound:
                 err.print(f"territoire inconnu : {territory!r} (voir symbiose territory list)", markup=False)
                 raise typer.Exit(2) from None
@@ -382,22 +404,24 @@ def match_cmd(
             from symbiose.services import read_file
 
             diagnostic = read_file(file, territory=result.territory).diagnostic
+        elif region is not None:
+            from symbiose.services.regions import load_region_diagnostic
+
+            with _uow(db) as uow:
+                diagnostic = load_region_diagnostic(uow, region)
         else:
             with _uow(db) as uow:
                 diagnostic = load_diagnostic(uow, territory)
         export_flow_graph(diagnostic, result, graph)
-    doc = result_to_dict(result)
-    if top is not None:
-        doc["synergies"] = doc["synergies"][:top]
-    if json_out == "-":
-        print(json.dumps(doc, ensure_ascii=False, indent=2))
-        return
+    if json_out is not None:
+        write_result(result, json_out, fmt, indent=indent, top=top)  # streamed, one synergy at a time
+        if json_out == "-":
+            return
+    shown = top or 15
+    print_summary({"territory": result.territory, "summary": result.summary,
+                   "synergies": [synergy_to_dict(s) for s in result.synergies[:shown]]}, shown)
     if json_out:
-        Path(json_out).parent.mkdir(parents=True, exist_ok=True)
-        Path(json_out).write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
-    print_summary(doc, top or 15)
-    if json_out:
-        out.print(f"JSON écrit : {json_out}")
+        out.print(f"{'Parquet' if fmt == 'parquet' else fmt.upper()} écrit : {json_out}")
     if graph is not None:
         out.print(f"Graphe des flux écrit : {graph}")
 
@@ -475,15 +499,34 @@ def _expiry(value: str | None):
 
 @apikey_app.command("create")
 def apikey_create(
-    territory: Annotated[str, typer.Option("--territory", help="code du territoire couvert par la clé")],
-    role: Annotated[str, typer.Option("--role", help="admin, animateur (animator) ou portail (portal)")],
+    territory: Annotated[str | None, typer.Option("--territory", help="code du territoire couvert par la clé")] = None,
+    role: Annotated[str, typer.Option("--role", help="admin, animateur (animator), portail (portal) ou region (avec --region)")] = "",
     label: Annotated[str | None, typer.Option("--label", help="qui détient la clé (ex. « CCI Sud — portail »)")] = None,
     expires: Annotated[str | None, typer.Option("--expires", help="fin de validité : une date (2027-06-30) ou un nombre de jours")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="région d'une clé « region » (vue régionale, lecture seule)")] = None,
     db: DbOption = None,
 ) -> None:
     """Créer une clé d'API (affichée une seule fois ; seule son empreinte est conservée)."""
     from symbiose.services import create_api_key
     from symbiose.services.keys import role_of
+
+    if role == "region" or region is not None:
+        if role != "region" or region is None or territory is not None:
+            err.print("une clé de région : --region CODE --role region (sans --territory)", markup=False)
+            raise typer.Exit(2)
+        from symbiose.services.keys import create_region_key
+        from symbiose.services.regions import RegionNotFound
+
+        try:
+            with _uow(db) as uow:
+                print(create_region_key(uow, region, label))
+        except RegionNotFound:
+            err.print(f"région inconnue : {region!r} (voir symbiose region list)", markup=False)
+            raise typer.Exit(2) from None
+        return
+    if territory is None:
+        err.print("indiquez --territory CODE", markup=False)
+        raise typer.Exit(2)
     from symbiose.services.territories import TerritoryNotFound
 
     try:
@@ -548,6 +591,47 @@ def apikey_revoke(
         err.print(f"clé inconnue : n° {key_id} (voir « symbiose apikey list »)", markup=False)
         raise typer.Exit(2)
     out.print(f"Clé n° {key_id} révoquée.")
+
+
+@region_app.command("create")
+def region_create(
+    code: Annotated[str, typer.Argument(help="Code de la région.")],
+    territories: Annotated[list[str], typer.Option("--territory", help="Un territoire de la région (option répétée).")],
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    db: DbOption = None,
+) -> None:
+    """Créer (ou redéfinir) une région à partir de territoires existants."""
+    from symbiose.services.regions import create_region, region_item
+    from symbiose.services.territories import TerritoryNotFound
+
+    try:
+        with _uow(db) as uow:
+            item = region_item(uow, create_region(uow, code, name, territories))
+    except TerritoryNotFound as exc:
+        err.print(f"territoire inconnu : {exc.args[0]!r} (voir symbiose territory list)", markup=False)
+        raise typer.Exit(2) from None
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    out.print(f"Région [cyan]{item['code']}[/] : {', '.join(item['territories'])}.")
+
+
+@region_app.command("list")
+def region_list(as_json: Annotated[bool, typer.Option("--json")] = False, db: DbOption = None) -> None:
+    """Lister les régions et leurs territoires."""
+    from symbiose.services.regions import list_regions
+
+    with _uow(db) as uow:
+        rows = list_regions(uow)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title="Régions")
+    for col in ("code", "nom", "territoires"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["code"], r["name"], ", ".join(r["territories"]))
+    out.print(table)
 
 
 @app.command("serve")
@@ -655,9 +739,10 @@ def demo(
         raise typer.Exit(1)
     with _uow(db) as uow:
         paths = write_report_set(uow, DEMO_TERRITORY, out_dir)
-    from symbiose.report.synergy_json import result_to_dict
+    from symbiose.report.synergy_json import synergy_to_dict
 
-    print_summary(result_to_dict(result), 10)
+    print_summary({"territory": result.territory, "summary": result.summary,
+                   "synergies": [synergy_to_dict(s) for s in result.synergies[:10]]}, 10)
     out.print("[bold]Fichiers écrits :[/]")
     for kind, path in paths.items():
         out.print(f"  {kind:10} {path}", highlight=False)

@@ -208,6 +208,35 @@ def _left_out(
     return out
 
 
+class LocalEngine:
+    """Where a run's heavy steps run: here, in this process. :mod:`symbiose.distributed`
+    provides the same two steps on Dask (partitions by geography, components)."""
+
+    def candidates(
+        self, diagnostic: Diagnostic, tax: Taxonomy, nearest: int | None
+    ) -> tuple[int, list[Candidate], list[Issue]]:
+        """How many candidates, the valued ones (in id order), and the flows skipped."""
+        candidates, issues = generate_candidates(diagnostic, tax, nearest=nearest)
+        return len(candidates), value_candidates(candidates, diagnostic, tax), issues
+
+    def optimise(
+        self,
+        valued: list[Candidate],
+        supplies: Mapping[str, float],
+        demands: Mapping[str, float],
+        outside: Mapping[str, float],
+        time_limit_s: float | None,
+    ) -> tuple[Solution, dict[str, Any]]:
+        """The plan and the keys it adds to the run's ``solver`` field."""
+        model = build_model(valued, supplies, demands, outside)
+        solution = solve(model, time_limit_s=time_limit_s)
+        return solution, {
+            "milp_components": model.milp_components,
+            "candidates_in_model": len(model.candidates),
+            **model.solver_report(),
+        }
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """The cyclic garbage collector off during a run, then as it was: a run allocates
@@ -230,19 +259,23 @@ def match(
     progress: Progress | None = None,
     now: datetime | None = None,
     warnings: Iterable[Issue] = (),
-    time_limit_s: float = 10.0,
+    time_limit_s: float | None = None,
     alternatives: int = 1,
     nearest: int | str | None = AUTO,
+    engine: LocalEngine | None = None,
 ) -> MatchResult:
     """Match a diagnostic: every synergy worth proposing, ranked and explained in French.
 
     ``progress(done, total)`` is called after each of the five steps;
     ``now`` fixes ``generated_at``; ``warnings`` (e.g. the import's) are
-    passed through to the result. ``time_limit_s`` bounds the optimiser,
+    passed through to the result. ``time_limit_s`` lowers the optimiser's
+    safety clock (its plan is bounded by a deterministic work limit, not time),
     ``alternatives`` the left-out candidates shown per output flow, and
     ``nearest`` (see :func:`generate_candidates`) the partners examined per
     flow (``None``: all within reach; ``"auto"``: all below
     ``AUTO_NEAREST_FROM_FLOWS`` flows, the ``AUTO_NEAREST`` nearest above).
+    ``engine`` runs candidates and optimiser (default: this process; see
+    :mod:`symbiose.distributed`): the result does not depend on it.
     """
     tax = taxonomy or get_taxonomy()
     step = 0
@@ -255,16 +288,15 @@ def match(
 
     if nearest == AUTO:
         nearest = AUTO_NEAREST if len(diagnostic.flows) >= AUTO_NEAREST_FROM_FLOWS else None
-    candidates, issues = generate_candidates(diagnostic, tax, nearest=nearest)
+    engine = engine or LocalEngine()
+    n_candidates, valued, issues = engine.candidates(diagnostic, tax, nearest)
     done()
-    valued = value_candidates(candidates, diagnostic, tax)
     done()
     b = _Builder(diagnostic, tax)
     outside = dict(outside_values(diagnostic, tax))
     supplies = {f.id: f.quantity for f in diagnostic.flows if f.direction == Direction.OUT}
     demands = {f.id: f.quantity for f in diagnostic.flows if f.direction == Direction.IN}
-    model = build_model(valued, supplies, demands, outside)
-    solution = solve(model, time_limit_s=time_limit_s)
+    solution, solver_keys = engine.optimise(valued, supplies, demands, outside, time_limit_s)
     done()
     by_id = {c.id: c for c in valued}
     synergies: list[Synergy] = []
@@ -290,7 +322,7 @@ def match(
         generated_at=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
         companies=len(diagnostic.companies),
         flows=len(diagnostic.flows),
-        candidates=len(candidates),
+        candidates=n_candidates,
         synergies=ranked,
         warnings=(*warnings, *issues, *pool_issues),
         solver={
@@ -299,10 +331,9 @@ def match(
             "best_bound_eur": round(solution.best_bound_eur, 2),
             "gap": round(solution.gap, 6),
             "components": solution.components,
-            "milp_components": model.milp_components,
-            "candidates_in_model": len(model.candidates),
             "solve_seconds": round(solution.solve_seconds, 3),
             "time_limit_s": time_limit_s,
             "nearest": nearest,
+            **solver_keys,
         },
     )

@@ -6,7 +6,7 @@ import pytest
 
 from symbiose.candidates import generate_candidates
 from symbiose.domain import Candidate, months_mask
-from symbiose.optimise import build_model, extract, link_capacity, solve
+from symbiose.optimise import WorkLimit, build_model, extract, link_capacity, solve
 from symbiose.valuation import value_candidates
 from tests.conftest import company, diagnostic, flow
 
@@ -121,12 +121,16 @@ def test_extract_reads_nothing_from_an_unsolved_model():
     assert sol.allocations == {} and sol.status == "FEASIBLE"
 
 
-def test_time_limit_is_honoured_and_reported():
+def _grid(n: int = 6):
     cands = [cand(f"S{i}", f"D{j}", 5.0 + (i * 7 + j * 3) % 11, 100, fixed=300.0 + 37 * ((i + j) % 5))
-             for i in range(6) for j in range(6)]
-    sol = solve(build_model(cands, {f"S{i}": 100 for i in range(6)}, {f"D{j}": 120 for j in range(6)}), time_limit_s=5)
+             for i in range(n) for j in range(n)]
+    return cands, {f"S{i}": 100 for i in range(n)}, {f"D{j}": 120 for j in range(n)}
+
+
+def test_plan_is_feasible_and_bounded():
+    cands, supplies, demands = _grid()
+    sol = solve(build_model(cands, supplies, demands), time_limit_s=5)
     assert sol.status in ("OPTIMAL", "FEASIBLE")
-    assert sol.solve_seconds < 6
     assert sol.best_bound_eur >= sol.objective_eur - 1e-6
     # every supply and need constraint holds
     out: dict[str, float] = {}
@@ -136,3 +140,86 @@ def test_time_limit_is_honoured_and_reported():
         out[s] = out.get(s, 0) + a.quantity
         into[d] = into.get(d, 0) + a.quantity
     assert all(q <= 100 + 1e-6 for q in out.values()) and all(q <= 120 + 1e-6 for q in into.values())
+
+
+# --------------------------------------------------------------------------
+# relaxation plan, SCIP within a work limit, reports, determinism, layout
+# --------------------------------------------------------------------------
+
+
+def _partial_link_toy():
+    # S (100 t) can feed D1 (need 100, 10 €/t, 300 € pipe) or D2 (need 60, 8 €/t, no pipe).
+    # Relaxation: D1 is worth 10 − 300/100 = 7 €/t < 8, so 60 t go to D2 and 40 t to D1:
+    # bound 60·8 + 40·7 = 760 €. Integer plans: pipe open, all 100 t to D1 → 700 €;
+    # pipe closed → 480 €. Optimum 700 €.
+    return [cand("S", "D1", 10.0, fixed=300), cand("S", "D2", 8.0)], {"S": 100}, {"D1": 100, "D2": 60}
+
+
+def test_plan_from_relaxation_alone_reports_its_gap_to_the_bound():
+    model = build_model(*_partial_link_toy(), work=WorkLimit(max_binaries=0))
+    sol = solve(model)
+    assert plan(sol) == {"S>D1": 100}
+    assert sol.objective_eur == pytest.approx(700)
+    assert sol.best_bound_eur == pytest.approx(760)
+    comp = model.components[0]
+    assert comp.method == "relaxation" and comp.status == "FEASIBLE"
+    assert comp.gap == pytest.approx(60 / 760)
+    report = model.solver_report()
+    assert report["worst_status"] == "FEASIBLE" and report["worst_gap"] == pytest.approx(60 / 760, abs=1e-6)
+    assert report["worst_component"]["binaries"] == 1
+
+
+def test_scip_closes_the_gap_of_the_relaxation_plan():
+    model = build_model(*_partial_link_toy())
+    sol = solve(model)
+    assert plan(sol) == {"S>D1": 100}
+    assert sol.status == "OPTIMAL" and sol.best_bound_eur == pytest.approx(700, rel=1e-4)
+    assert model.solver_report()["worst_status"] == "OPTIMAL"
+
+
+def test_scip_improves_a_plan_the_repair_spoils():
+    # S1 (100) feeds D2 (need 50, 6 €/t) and, by a 501 € pipe, D1 (need 100, 10 €/t);
+    # S2 (100) feeds D1 by a 501 € pipe too. The relaxation shares D1 between both pipes
+    # (each worth 10 − 501/100 €/t); the best plan opens one pipe only: 50·6 + 100·10 − 501 = 799 €.
+    cands = [cand("S1", "D1", 10.0, fixed=501), cand("S1", "D2", 6.0), cand("S2", "D1", 10.0, fixed=501)]
+    sol = solve(build_model(cands, {"S1": 100, "S2": 100}, {"D1": 100, "D2": 50}))
+    assert sol.objective_eur == pytest.approx(799)
+    assert sol.allocations["S1>D2"].quantity == pytest.approx(50)
+    assert sum(a.quantity for cid, a in sol.allocations.items() if cid.endswith(">D1")) == pytest.approx(100)
+    assert len([cid for cid in sol.allocations if cid.endswith(">D1")]) == 1
+
+
+def test_same_plan_twice_and_whatever_the_order():
+    cands, supplies, demands = _grid(9)
+    first = solve(build_model(cands, supplies, demands))
+    again = solve(build_model(cands, supplies, demands))
+    shuffled = list(reversed(cands[::2])) + cands[1::2]
+    other = solve(build_model(shuffled, supplies, demands))
+    assert first.allocations == again.allocations == other.allocations
+    assert first.objective_eur == again.objective_eur == other.objective_eur
+
+
+def test_every_component_reports_status_and_gap():
+    cands, supplies, demands = _grid(4)
+    cands += [cand("A", "B", 3.0)]
+    model = build_model(cands, {**supplies, "A": 5}, {**demands, "B": 5})
+    solve(model)
+    assert {c.kind for c in model.components} == {"LP", "MILP"}
+    for comp in model.components:
+        assert comp.status in ("OPTIMAL", "FEASIBLE") and 0 <= comp.gap < 0.01
+        assert comp.best_bound_eur >= comp.objective_eur - 1e-6
+    lp = next(c for c in model.components if c.kind == "LP")
+    assert lp.method == "lp" and lp.gap == 0
+
+
+def test_layout_names_the_ranges_build_and_extract_share():
+    c1, c2 = cand("S", "D1", 10.0, 100, fixed=50), cand("S", "D2", 4.0, 100)
+    model = build_model([c1, c2], {"S": 100}, {"D1": 30, "D2": 100}, outside_value={"S": 1.0})
+    layout = model.components[0].layout
+    assert [(b.name, b.start, b.stop) for b in layout.columns] == [("x", 0, 2), ("y", 2, 3), ("z", 3, 4)]
+    assert [(b.name, b.start, b.stop) for b in layout.rows] == [("supply", 0, 1), ("demand", 1, 3), ("link", 3, 4)]
+    assert layout.column_names() == ["x[S>D1]", "x[S>D2]", "y[S>D1]", "z[S]"]
+    assert layout.row_names() == ["supply[S]", "demand[D1]", "demand[D2]", "link[S>D1]"]
+    sol = solve(model)
+    assert plan(sol) == {"S>D1": 30, "S>D2": 70}
+    assert sol.allocations["S>D1"].net_benefit_eur == pytest.approx(300 - 50)

@@ -1,6 +1,18 @@
 """One APIRouter per resource, mounted under ``/api/v1`` by :mod:`api.main`."""
 
-from api.routes import apikeys, companies, diagnostics, flows, indicators, map, review, runs, synergies, territories
+from api.routes import (
+    apikeys,
+    companies,
+    diagnostics,
+    flows,
+    indicators,
+    map,
+    regions,
+    review,
+    runs,
+    synergies,
+    territories,
+)
 
 ROUTERS = (
     territories.router,
@@ -13,6 +25,7 @@ ROUTERS = (
     map.router,
     review.router,
     review.taxonomy_router,
+    regions.router,
     apikeys.router,
 )
 

@@ -16,6 +16,7 @@ from symbiose.explain.issues import issue, issues_as_dicts
 from symbiose.ingest import Corrections, ParsedDiagnostic, Progress, read_diagnostic
 from symbiose.services.territories import check_code, ensure_territory
 from symbiose.store import UnitOfWork
+from symbiose.store.bulk import bulk_insert
 from symbiose.store.orm import CompanyRow, FlowRow, ImportRow, TerritoryRow
 
 
@@ -196,28 +197,35 @@ def _write(
     session.add(record)
     session.flush()
     company_rows: dict[str, CompanyRow] = {}
+    new_companies: list[dict[str, Any]] = []
     for c in parsed.diagnostic.companies:
         t = territories[c.territory or territory]
         existing = companies_by_territory[t.id].get(c.id)
         values = _company_values(c)
         if existing is None:
-            existing = CompanyRow(territory_id=t.id, external_id=c.id, **values)
-            session.add(existing)
+            new_companies.append({"territory_id": t.id, "external_id": c.id, **values})
             report.created["companies"] += 1
         else:
             report.updated["companies"] += int(_assign(existing, values))
-        company_rows[c.id] = existing
+            company_rows[c.id] = existing
     session.flush()
+    if new_companies:  # written in bulk, then read back for their ids
+        bulk_insert(session, CompanyRow, new_companies)
+        for t in territories.values():
+            for r in session.scalars(select(CompanyRow).where(CompanyRow.territory_id == t.id)).all():
+                company_rows.setdefault(r.external_id, r)
     flows_by_territory: dict[int, dict[str, FlowRow]] = {}
     for t in territories.values():
         rows = session.scalars(select(FlowRow).where(FlowRow.territory_id == t.id)).all()
         flows_by_territory[t.id] = {r.uid: r for r in rows}
+    new_flows: list[dict[str, Any]] = []
     for f in parsed.diagnostic.flows:
         company = company_rows[f.company_id]
         existing = flows_by_territory[company.territory_id].get(f.id)
         values = _flow_values(f)
         if existing is None:
-            session.add(FlowRow(territory_id=company.territory_id, company_id=company.id, uid=f.id, import_id=record.id, **values))
+            new_flows.append({"territory_id": company.territory_id, "company_id": company.id, "uid": f.id,
+                              "import_id": record.id, **values})
             report.created["flows"] += 1
         else:
             changed = _assign(existing, values)
@@ -228,6 +236,8 @@ def _write(
     if dry_run:
         uow.rollback()
         return report
+    session.flush()
+    bulk_insert(session, FlowRow, new_flows)
     report.written = True
     report.import_id = record.id
     record.report = report.to_dict()

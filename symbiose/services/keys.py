@@ -39,11 +39,16 @@ def role_of(word: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who calls: the key's role and the territory it covers (``None`` for an admin)."""
+    """Who calls: the key's role and the territory it covers (``None`` for an admin), or for
+    a ``region`` key the region (it sees the region view only, read-only)."""
 
     key_id: int
     role: str
     territory: str | None
+    region: str | None = None
+
+    def can_see_region(self, region: str) -> bool:
+        return self.role == "admin" or (self.role == "region" and self.region == region)
 
     def can_see(self, territory: str) -> bool:
         return self.role == "admin" or self.territory == territory
@@ -121,6 +126,18 @@ def _usable(row: ApiKeyRow, now: datetime) -> bool:
     return row.revoked_at is None and (row.expires_at is None or row.expires_at > now)
 
 
+def create_region_key(uow: UnitOfWork, region: str, label: str | None = None) -> str:
+    """A new read-only ``region`` key for the region view of ``region``; returns the key and commits."""
+    from symbiose.services.regions import get_region
+
+    r = get_region(uow, region)
+    key = "sym_" + secrets.token_urlsafe(32)
+    uow.session.add(ApiKeyRow(key_hash=hash_key(key), prefix=key[:8], territory_id=None, region_id=r.id,
+                              role="region", label=label))
+    uow.commit()
+    return key
+
+
 SESSION_SECONDS = 12 * 3600  # a working day: the pages ask for the key again after that
 
 
@@ -186,7 +203,11 @@ def _caller(uow: UnitOfWork, row: ApiKeyRow | None) -> Caller | None:
     """The caller of a key row; ``None`` when there is no such key or it is revoked or expired."""
     if row is None or not _usable(row, utcnow()):
         return None
-    code = None
+    code = region = None
     if row.territory_id is not None:
         code = uow.session.scalar(select(TerritoryRow.code).where(TerritoryRow.id == row.territory_id))
-    return Caller(key_id=row.id, role=row.role, territory=code)
+    if row.region_id is not None:
+        from symbiose.store.orm import RegionRow
+
+        region = uow.session.scalar(select(RegionRow.code).where(RegionRow.id == row.region_id))
+    return Caller(key_id=row.id, role=row.role, territory=code, region=region)

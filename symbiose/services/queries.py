@@ -28,6 +28,7 @@ from symbiose.store.orm import (
     FlowRow,
     FollowUpEventRow,
     FollowUpRow,
+    ImportRow,
     RunRow,
     SynergyRow,
     TerritoryRow,
@@ -231,6 +232,20 @@ def synergy_version(uow: UnitOfWork, territory: str | TerritoryRow) -> tuple[Any
         select(func.max(events.c.id)).scalar_subquery(), select(func.count()).select_from(events).scalar_subquery(),
         select(func.max(consents.c.id)).scalar_subquery(), select(func.count()).select_from(consents).scalar_subquery(),
     )).one())
+
+
+def map_version(uow: UnitOfWork, territory: str | TerritoryRow) -> tuple[Any, ...]:
+    """What the territory's map depends on: :func:`synergy_version`, its imports, its companies
+    (count, last change) and its flows (count, last id)."""
+    t = _territory(uow, territory)
+    data = tuple(uow.session.execute(select(
+        select(func.max(ImportRow.id)).where(ImportRow.territory_id == t.id).scalar_subquery(),
+        select(func.count()).select_from(CompanyRow).where(CompanyRow.territory_id == t.id).scalar_subquery(),
+        select(func.max(CompanyRow.updated_at)).where(CompanyRow.territory_id == t.id).scalar_subquery(),
+        select(func.count()).select_from(FlowRow).where(FlowRow.territory_id == t.id).scalar_subquery(),
+        select(func.max(FlowRow.id)).where(FlowRow.territory_id == t.id).scalar_subquery(),
+    )).one())
+    return (*synergy_version(uow, t), *data)
 
 
 def find_synergy(uow: UnitOfWork, territory: TerritoryRow, public_id: str) -> SynergyRow:

@@ -35,15 +35,30 @@ def key_hash(key: str) -> str:
     return hashlib.sha1(key.encode("utf-8")).hexdigest()
 
 
-def match_file(path: Path, *, territory: str | None = None, progress: Progress | None = None) -> MatchResult:
-    """Read a diagnostic and match it, touching no database (``symbiose match FILE``)."""
+def match_diagnostic(
+    diagnostic: Diagnostic, *, progress: Progress | None = None, warnings: tuple[Issue, ...] = (),
+    scheduler: str | None = None,
+) -> MatchResult:
+    """Match a diagnostic here, or on the Dask cluster ``scheduler`` (the same result)."""
     from symbiose.matching import match
 
+    if not scheduler:
+        return match(diagnostic, progress=progress, warnings=warnings)
+    from symbiose.distributed import DaskEngine, dask_client
+
+    with dask_client(scheduler) as client:
+        return match(diagnostic, progress=progress, warnings=warnings, engine=DaskEngine(client))
+
+
+def match_file(
+    path: Path, *, territory: str | None = None, progress: Progress | None = None, scheduler: str | None = None
+) -> MatchResult:
+    """Read a diagnostic and match it, touching no database (``symbiose match FILE``)."""
     code = territory or Path(path).stem
     parsed = read_file(Path(path), territory=code)
     if parsed.errors:
         raise InputRejected(parsed.errors)
-    return match(parsed.diagnostic, progress=progress, warnings=parsed.warnings)
+    return match_diagnostic(parsed.diagnostic, progress=progress, warnings=parsed.warnings, scheduler=scheduler)
 
 
 def load_diagnostic(uow: UnitOfWork, territory: str) -> Diagnostic:
@@ -140,7 +155,9 @@ def _store_result(uow: UnitOfWork, run: RunRow, result: MatchResult) -> None:
     run.result = {k: v for k, v in doc.items() if k != "synergies"}
 
 
-def execute_run(url: str | None, run_id: int, progress: Progress | None = None) -> MatchResult | None:
+def execute_run(
+    url: str | None, run_id: int, progress: Progress | None = None, scheduler: str | None = None
+) -> MatchResult | None:
     """Run a queued run to ``done`` (or ``failed`` with the error); safe to call from a worker.
 
     Runs of one territory are serialised; a run another worker already took is left alone."""
@@ -150,12 +167,12 @@ def execute_run(url: str | None, run_id: int, progress: Progress | None = None) 
             return None
         territory = run.territory_id
     with _territory_lock(uow.url, territory):
-        return _execute_locked(uow.url, run_id, territory, progress)
+        return _execute_locked(uow.url, run_id, territory, progress, scheduler)
 
 
-def _execute_locked(url: str, run_id: int, territory: int, progress: Progress | None) -> MatchResult | None:
-    from symbiose.matching import match
-
+def _execute_locked(
+    url: str, run_id: int, territory: int, progress: Progress | None, scheduler: str | None
+) -> MatchResult | None:
     with UnitOfWork(url) as uow:
         moved = uow.session.execute(
             update(RunRow).where(RunRow.id == run_id, RunRow.status == "queued")
@@ -170,7 +187,7 @@ def _execute_locked(url: str, run_id: int, territory: int, progress: Progress | 
 
             code = uow.session.get(TerritoryRow, territory).code
             diagnostic = load_diagnostic(uow, code)
-        result = match(diagnostic, progress=progress)
+        result = match_diagnostic(diagnostic, progress=progress, scheduler=scheduler)
         for attempt in (1, 2, 3):
             try:
                 with UnitOfWork(url) as uow:
@@ -194,10 +211,13 @@ def _execute_locked(url: str, run_id: int, territory: int, progress: Progress | 
         return None
 
 
-def run_match(uow: UnitOfWork, territory: str, *, actor: str | None = None, progress: Progress | None = None) -> tuple[int, MatchResult | None]:
+def run_match(
+    uow: UnitOfWork, territory: str, *, actor: str | None = None, progress: Progress | None = None,
+    scheduler: str | None = None,
+) -> tuple[int, MatchResult | None]:
     """Match a territory's stored flows now and record the run (``symbiose match --territory``)."""
     run_id = create_run(uow, territory, actor)
-    return run_id, execute_run(uow.url, run_id, progress)
+    return run_id, execute_run(uow.url, run_id, progress, scheduler)
 
 
 def fail_interrupted_runs(uow: UnitOfWork, reason: str = "interrompu par un redémarrage du serveur") -> int:
