@@ -1,0 +1,63 @@
+"""Decision: ranked scores → a code with a calibrated confidence, or ``unknown``.
+
+A logistic map (``calibration`` in ``vocabulary.yaml``, fitted by
+``benchmarks/bench_classifier.py --fit``) turns the best score, its lead over
+the next code and the share of the text's naming words the best code explains
+into a probability of being right. Below :data:`UNKNOWN_THRESHOLD` the answer
+is ``unknown`` and the three best guesses are kept as alternatives: a
+confidently wrong code is worse than a review.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+from symbiose.domain import UNKNOWN_RESOURCE
+
+UNKNOWN_LABEL = "Ressource non reconnue"
+
+UNKNOWN_THRESHOLD = 0.35
+"""Below this confidence the import records ``unknown`` and lists the row for review."""
+LOW_CONFIDENCE = 0.6
+"""Below this confidence the import warns that the classification is doubtful."""
+
+Result = tuple[str, str, float, tuple[tuple[str, float], ...]]
+
+
+def sigmoid(x: float) -> float:
+    """Logistic function, clipped to avoid overflow."""
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))
+
+
+def features(ranked: Sequence[tuple[str, float]], explained: float) -> tuple[float, ...]:
+    """The calibration's inputs: 1, best score, its lead over the next, share of naming words explained."""
+    s1 = ranked[0][1]
+    s2 = ranked[1][1] if len(ranked) > 1 else 0.0
+    return (1.0, s1, s1 - s2, explained)
+
+
+def confidence(weights: Sequence[float], feats: Sequence[float]) -> float:
+    """Probability of being right for a feature vector."""
+    return sigmoid(sum(w * f for w, f in zip(weights, feats, strict=False)))
+
+
+def decide(
+    ranked: Sequence[tuple[str, float]],
+    weights: Sequence[float],
+    explained: float,
+    label: Callable[[str], str],
+) -> Result:
+    """Scores → calibrated confidences, ``unknown`` with the top three guesses below the threshold."""
+    if not ranked:
+        return UNKNOWN_RESOURCE, UNKNOWN_LABEL, 0.0, ()
+    top = confidence(weights, features(ranked, explained))
+    s1 = ranked[0][1]
+    confs = [(ranked[0][0], round(top, 4))]
+    for code, s in ranked[1:4]:
+        # a runner-up: the same map at its own score and (negative) lead
+        other = confidence(weights, (1.0, s, s - s1, explained))
+        confs.append((code, round(min(1.0 - top, other), 4)))
+    if top < UNKNOWN_THRESHOLD:
+        return UNKNOWN_RESOURCE, UNKNOWN_LABEL, confs[0][1], tuple(confs[:3])
+    return confs[0][0], label(confs[0][0]), confs[0][1], tuple(confs[1:4])
