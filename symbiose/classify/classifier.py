@@ -208,7 +208,7 @@ class Classifier:
             naf=norm_naf(str(naf) if naf is not None else None),
             temperature_c=temp,
             concentration_pct=conc if conc is not None else norm.concentration_pct,
-            unit=unit_dimension(unit, self._evidence.unit_aliases),
+            unit=unit_dimension(unit),
             direction=direction_of(direction, self._evidence.direction_aliases),
         )
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from symbiose.taxonomy import Resource, Taxonomy
 from symbiose.text import fold
+from symbiose.units import UnitError, to_yearly
 
 BOOST_EWC = 0.30
 BOOST_EWC_MAPPED = 0.34  # the resource the taxonomy maps the EWC entry to
@@ -47,7 +48,7 @@ class Context:
     naf: str = ""
     temperature_c: float | None = None
     concentration_pct: float | None = None
-    unit: str | None = None  # canonical dimension of the row's unit: t, MWh, m3, unit
+    unit: str | None = None  # canonical unit of the row's unit: t, MWh, m3, unit
     direction: str | None = None  # "in" or "out"
 
 
@@ -75,12 +76,14 @@ def finite(value: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def unit_dimension(unit: Any, aliases: Mapping[str, str]) -> str | None:
-    """Canonical dimension (t, MWh, m3, unit) of a unit spelling, None when unknown."""
-    if unit is None:
+def unit_dimension(unit: Any) -> str | None:
+    """Canonical unit (t, MWh, m3, unit) of a unit spelling (``symbiose.units``), None when unknown."""
+    if unit is None or not str(unit).strip():
         return None
-    key = fold(str(unit)).replace(" ", "")
-    return aliases.get(key)
+    try:
+        return to_yearly(1.0, str(unit), "once", None).unit
+    except UnitError:
+        return None
 
 
 def direction_of(direction: Any, aliases: Mapping[str, str]) -> str | None:
@@ -118,13 +121,13 @@ class Evidence:
     def __init__(self, taxonomy: Taxonomy, lineage: Mapping[str, list[Resource]], vocabulary_units: Mapping[str, Any], directions: Mapping[str, Any]):
         self.taxonomy = taxonomy
         self.lineage = lineage
-        self.unit_aliases = {fold(str(k)).replace(" ", ""): str(v) for k, v in (vocabulary_units.get("aliases") or {}).items()}
         self.unit_native = float(vocabulary_units.get("native_boost", 0.05))
         self.unit_penalty = float(vocabulary_units.get("incompatible_penalty", 0.2))
         self.direction_aliases = {fold(str(k)): str(v) for k, v in (directions.get("aliases") or {}).items()}
         self.needs_only = tuple(str(c) for c in directions.get("needs_only") or ())
         self.direction_penalty = float(directions.get("penalty", 0.1))
         self._mapped: dict[str, str | None] = {}
+        self._units: dict[tuple[str, str], tuple[bool, bool]] = {}
 
     def mapped(self, ewc: str | None) -> str | None:
         """Cached :func:`mapped_resource`."""
@@ -135,17 +138,17 @@ class Evidence:
         return self._mapped[ewc]
 
     def _countable(self, res: Resource, unit: str) -> tuple[bool, bool]:
-        """(native, convertible): whether a code is counted in ``unit`` or can be converted from it."""
-        if res.unit == unit:
-            return True, True
-        pair = (unit, res.unit)
-        if pair in (("unit", "t"),):
-            return False, res.unit_mass_t is not None
-        if pair in (("t", "MWh"), ("MWh", "t")):
-            return False, res.energy_mwh_per_t is not None
-        if pair in (("m3", "t"), ("t", "m3")):
-            return False, res.density_t_per_m3 is not None
-        return False, False
+        """(native, convertible): whether a code is counted in ``unit`` or can be converted
+        from it (the import's own conversion, ``symbiose.units.to_yearly``)."""
+        key = (res.code, unit)
+        if key not in self._units:
+            try:
+                to_yearly(1.0, unit, "once", res)
+                convertible = True
+            except UnitError:
+                convertible = False
+            self._units[key] = (res.unit == unit, convertible)
+        return self._units[key]
 
     def boost(self, code: str, ctx: Context) -> float:
         """Boost (or penalty) of a code from the row's context."""

@@ -151,7 +151,9 @@ class Normaliser:
     def words_and_roles(self, folded: str) -> tuple[list[str], list[str]]:
         """The matching words and the role of each.
 
-        A clause opens once at least one word has named the resource: at a
+        A clause opens once a word has named the resource (a word that is not
+        vague, a form, a state or a qualifier: in "déchets de chantier" or
+        "chutes de placo" the material comes after the preposition): at a
         purpose word, at an origin word, or at a preposition followed by a
         context noun (a place, an equipment, a process step). What follows
         says what the resource is for, where it comes from or what it was
@@ -162,8 +164,10 @@ class Normaliser:
         roles: list[str] = []
         role = NAME
         negation = ""
+        named = False
+        weak = v.vague | v.form_words | v.qualifiers
         for i, raw in enumerate(raws):
-            if out:
+            if named:
                 if raw in v.purpose_words:
                     role = PURPOSE
                 elif raw in v.clause_words and role == NAME:
@@ -194,6 +198,8 @@ class Normaliser:
                 negation = ""
             out.extend(words)
             roles.extend([role] * len(words))
+            if not named and any(w not in weak and w not in v.states for w in words):
+                named = True
         if self.max_phrase:
             out, roles = self._phrases(out, roles)
         states = v.states

@@ -65,11 +65,9 @@ class Scorer:
             else:
                 merged.append((tokens[i], norm.role(i)))
                 i += 1
-        # a known word other than a form, state or qualifier names the material
-        material_named = any(
-            role == NAME and self._is_plain(word) and (word in index.vocab_set or index.lookup(word))
-            for word, role in merged
-        )
+        # a word other than a form, state or qualifier names the material (known
+        # or not: in "rubber trimmings" the unknown "rubber" is the material)
+        material_named = any(role == NAME and self._is_plain(word) and len(word) > 2 for word, role in merged)
         median = index.median_idf
         query: Query = []
         seen: set[str] = set()
