@@ -183,8 +183,9 @@ class Tally:
     right: int = 0
     ancestor: int = 0
     unknown: int = 0
-    wrong: int = 0
+    wrong: int = 0  # below the threshold: only a row expected unknown can be wrong without being accepted
     confidently_wrong: int = 0
+    unwarned_wrong: int = 0  # confidently wrong at or above LOW_CONFIDENCE: imported without a warning
     top3: int = 0
 
     def add(self, expected: str, c: Classification) -> str:
@@ -193,6 +194,7 @@ class Tally:
         setattr(self, o, getattr(self, o) + 1)
         if o == "confidently_wrong":
             self.wrong += 1
+            self.unwarned_wrong += c.confidence >= LOW_CONFIDENCE
         self.top3 += top3_right(expected, c)
         return o
 
@@ -202,11 +204,11 @@ class Tally:
     def cells(self) -> str:
         return (
             f"{self.rows} | {self.pct(self.right)} | {self.pct(self.ancestor)} | {self.pct(self.unknown)} | "
-            f"{self.pct(self.wrong)} | {self.pct(self.confidently_wrong)} | {self.pct(self.top3)}"
+            f"{self.pct(self.confidently_wrong)} | {self.pct(self.unwarned_wrong)} | {self.pct(self.top3)}"
         )
 
 
-HEADER = "| rows | right | ancestor | unknown | wrong | confidently wrong | right in top 3 |"
+HEADER = "| rows | right | ancestor | unknown | confidently wrong | of which without warning | right in top 3 |"
 RULE = "|---:|---:|---:|---:|---:|---:|---:|"
 
 Predict = Callable[[Row], Classification]
@@ -342,14 +344,14 @@ def fit_calibration(clf: Classifier, rows: list[Row]) -> tuple[tuple[float, ...]
         z = x @ w
         return float(np.sum(weight * (np.logaddexp(0, z) - y * z)) + 1e-4 * np.sum(w[1:] ** 2))
 
-    w = minimize(loss, np.array([-4.0, 7.0, 4.0, 0.0]), method="BFGS").x
+    w = minimize(loss, np.array([-4.0, 7.0, 4.0, 0.0, 0.0, 0.0]), method="BFGS").x
     return tuple(float(v) for v in w), len(labelled), len(synonyms)
 
 
 def write_calibration(path: Path, params: tuple[float, ...], n_labelled: int, n_synonyms: int) -> None:
     """Replace the ``calibration:`` block of the vocabulary file."""
     text = path.read_text(encoding="utf-8")
-    names = ("intercept", "top", "margin", "explained")
+    names = ("intercept", "top", "margin", "explained", "exact", "tie")
     block = "calibration:\n" + "".join(f"  {n}: {v:.4f}\n" for n, v in zip(names, params, strict=True))
     block += f"  fitted_on: {n_labelled} own dev rows + {n_synonyms} held-out synonyms\n"
     text = re.sub(r"calibration:\n(?:  .*\n?)*", block, text)
@@ -439,7 +441,8 @@ def report(own: list[Row], blind: list[Row], blind_source: str, tax: Taxonomy, w
         "",
         "Right = the expected code or a more specific descendant; ancestor = a strict ancestor of the expected "
         "code (neither right nor wrong); unknown = `unknown` answered for a known code (goes to review with three "
-        "guesses); confidently wrong = wrong and accepted (confidence >= the unknown threshold).",
+        "guesses); confidently wrong = wrong and accepted (confidence >= the unknown threshold, the only way a code is "
+        f"given: every wrong code is accepted), of which without warning = at or above {LOW_CONFIDENCE}.",
     ]
     for name, predict in approaches:
         groups = []

@@ -170,7 +170,7 @@ class Classifier:
         ctx = self._context_of(norm, ewc, naf, temperature_c, concentration_pct, unit, direction)
         return self._score(self._words(norm, ctx), ctx, self._description(description))[0]
 
-    def features(self, text: str, **evidence: Any) -> tuple[list[tuple[str, float]], float]:
+    def features(self, text: str, **evidence: Any) -> tuple[list[tuple[str, float]], tuple[float, float]]:
         """The ranked scores and the share of the text the best code explains (calibration input)."""
         norm = self._normalise(str(text or ""))
         ctx = self._context_of(
@@ -275,7 +275,7 @@ class Classifier:
 
     def _score(
         self, norm: Normalised, ctx: Context, description: Normalised | None = None
-    ) -> tuple[list[tuple[str, float]], float]:
+    ) -> tuple[list[tuple[str, float]], tuple[float, float]]:
         """Candidate codes with text score plus context boost, best first, and the
         share of the text's weight the best one explains."""
         text, coverage = self._scorer.text_scores(norm)
@@ -294,7 +294,7 @@ class Classifier:
             if mapped is not None:
                 text.setdefault(mapped, 0.0)
         if not text:
-            return [], 0.0
+            return [], (0.0, 0.0)
         boosts: dict[str, float] = {}
 
         def boost(code: str) -> float:
@@ -318,18 +318,19 @@ class Classifier:
                 inherited = INHERIT * text[code]
                 if inherited > text.get(child, 0.0):
                     text[child] = inherited
-                    coverage.setdefault(child, coverage.get(code, 0.0))
+                    coverage.setdefault(child, coverage.get(code, (0.0, 0.0)))
                     frontier.append(child)
         final = [(code, s + boost(code)) for code, s in text.items()]
         ranked = sorted((cs for cs in final if cs[1] > 0), key=lambda cs: (-cs[1], self._depth[cs[0]], cs[0]))
+        first = ranked[0][0] if ranked else None
         ranked = self._state_variant(ranked, norm)
         if not ranked:
-            return [], 0.0
+            return [], (0.0, 0.0)
         top = ranked[0][0]
-        explained = coverage.get(top)
-        if explained is None:  # a variant or an EWC-only code: its nearest scored relative's share
-            explained = max((coverage.get(a, 0.0) for a in self._ancestors[top]), default=0.0)
-            explained = max(explained, max((v for c, v in coverage.items() if _tree_distance(c, top) <= 3), default=0.0))
+        explained = coverage.get(top) if top == first else coverage.get(first)  # a state variant keeps what its origin explained
+        if explained is None:  # an EWC-only code: its nearest scored relative's share
+            near = [v for c, v in coverage.items() if _tree_distance(c, top) <= 3]
+            explained = max(near) if near else (0.0, 0.0)
         return ranked, explained
 
 

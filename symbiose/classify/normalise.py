@@ -6,6 +6,8 @@ are taken out and kept as signals (temperature, pressure, concentration,
 dimensions, an EWC code). Each word gets a role:
 
 - ``name``: the words that name the resource (the material decides);
+- ``complement``: after "de"/"of" once a word has named it ("tourets de
+  câbles" are reels, "farine de blé" flour: the head noun decides);
 - ``purpose``: after a purpose word ("pour chaudière", "for gasification");
 - ``origin``: after an origin word ("issu de", "from", "coproduit de");
 - ``context``: after a preposition followed by a place or equipment noun
@@ -29,7 +31,7 @@ from symbiose.classify.vocabulary import NON_WORD, STATE_PREFIX, Vocabulary, fol
 
 _DIGITS = re.compile(r"^\d+$")
 
-NAME, PURPOSE, ORIGIN, CONTEXT = "name", "purpose", "origin", "context"
+NAME, COMPLEMENT, PURPOSE, ORIGIN, CONTEXT = "name", "complement", "purpose", "origin", "context"
 
 
 def normalise_key(text: str) -> str:
@@ -172,12 +174,14 @@ class Normaliser:
                     role = PURPOSE
                 elif raw in v.clause_words and role == NAME:
                     role = ORIGIN
-                elif raw in v.origin_prepositions and role == NAME and i + 1 < len(raws):
+                elif raw in v.origin_prepositions and role in (NAME, COMPLEMENT) and i + 1 < len(raws):
                     nxt = raws[i + 1]
                     if nxt in v.stop_words and i + 2 < len(raws):  # "de la chaudière", "from the kiln"
                         nxt = raws[i + 2]
                     if nxt in v.context_nouns or v.singular(nxt) in v.context_nouns:
                         role = CONTEXT
+                    elif raw in v.complement_prepositions and role == NAME:
+                        role = COMPLEMENT
             if raw in v.negations:
                 negation = raw
                 continue

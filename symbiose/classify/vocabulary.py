@@ -40,6 +40,7 @@ class Vocabulary:
     clause_words: frozenset[str]
     purpose_words: frozenset[str]
     origin_prepositions: frozenset[str]
+    complement_prepositions: frozenset[str]
     context_nouns: frozenset[str]
     form_words: frozenset[str]
     states: Mapping[str, str]  # folded singular word -> state token ("etatused")
@@ -87,6 +88,7 @@ class Vocabulary:
             clause_words=words("clause_words"),
             purpose_words=words("purpose_words"),
             origin_prepositions=words("origin_prepositions"),
+            complement_prepositions=words("complement_prepositions"),
             context_nouns=words("context_nouns"),
             form_words=words("form_words"),
             states={},
