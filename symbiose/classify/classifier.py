@@ -278,15 +278,14 @@ class Classifier:
     ) -> tuple[list[tuple[str, float]], tuple[float, float]]:
         """Candidate codes with text score plus context boost, best first, and the
         share of the text's weight the best one explains."""
+        if description is not None and self._scorer.says_nothing(norm):
+            norm, description = description, None  # the label/description column names the resource
         text, coverage = self._scorer.text_scores(norm)
         if description is not None:
             extra, _ = self._scorer.text_scores(description)
-            if not text:
-                text = {c: DESCRIPTION_SHARE * s for c, s in extra.items()}
-            else:
-                for code, s in extra.items():
-                    if code in text:
-                        text[code] += DESCRIPTION_SHARE * s * (1 - text[code])
+            for code, s in extra.items():
+                if code in text:
+                    text[code] += DESCRIPTION_SHARE * s * (1 - text[code])
         if ctx.ewc:
             for code in self.taxonomy.codes_for_ewc(ctx.ewc):
                 text.setdefault(code, 0.0)
