@@ -403,6 +403,38 @@ def throughput(rows: list[Row], tax: Taxonomy) -> dict[str, float]:
     return {"build_s": t1 - t0, "new_per_s": len(rows) / (t2 - t1), "repeated_per_s": len(rows) / max(t3 - t2, 1e-9)}
 
 
+REASONING = """\
+## Method and choice
+
+Two approaches were measured, plus their mix (tables below, same rule for "right" everywhere):
+
+1. **Rules over the vocabulary** (kept): words folded, singular, abbreviations expanded; each word has a
+   role (name, complement, purpose, origin, context, state, form, qualifier) read from
+   `symbiose/taxonomy/data/vocabulary.yaml`; codes scored by how much of the text their labels explain
+   and how much of their label the text covers; EWC, NAF, unit, direction, temperature and concentration
+   move the scores; a fitted logistic map gives the confidence.
+2. **Character n-gram model** (`benchmarks/ngram.py`): TF-IDF of character 2-4-grams (scikit-learn
+   `char_wb`) over the same labels and synonyms, nearest document by cosine, a logistic map of the best
+   similarity and its lead.
+3. **Rules backed off by n-grams**: the rules' answer, the n-gram model's when the rules say `unknown`.
+
+The n-gram model is worse on every set (it matches spellings, not words with roles, so a context or
+purpose word pulls as much as the material). The back-off turns a share of `unknown` into right answers
+but turns more into confidently wrong ones: on the blind labels it adds right answers and more wrong
+accepted codes, against the issue's rule that a confidently wrong code is worse than a review. The rules
+alone are kept; scikit-learn stays out of the package (benchmark-only, not a dependency).
+
+What the blind labels say: most misses are words the taxonomy does not know at all (products,
+co-products and process residues of the sectors: "stillage", "tallow", "dross", "germes", fruit stones),
+homonyms across sectors ("plaquettes" are brake pads or wood chips, "noyaux" fruit stones or foundry
+cores, "liquor" a pickling bath or corn steep) and labels coded to a family root because the taxonomy
+has no code (`gap`). Those are data, not mechanisms: they need the extended taxonomy and its synonyms,
+which the own labels cannot stand in for (leave-one-sector-out "labels only" shows how much the
+synonyms carry).
+
+"""
+
+
 def report(own: list[Row], blind: list[Row], blind_source: str, tax: Taxonomy, with_baseline: bool = True) -> str:
     clf = Classifier(tax)
     now = rules(clf)
@@ -443,6 +475,8 @@ def report(own: list[Row], blind: list[Row], blind_source: str, tax: Taxonomy, w
         "code (neither right nor wrong); unknown = `unknown` answered for a known code (goes to review with three "
         "guesses); confidently wrong = wrong and accepted (confidence >= the unknown threshold, the only way a code is "
         f"given: every wrong code is accepted), of which without warning = at or above {LOW_CONFIDENCE}.",
+        "",
+        REASONING,
     ]
     for name, predict in approaches:
         groups = []

@@ -68,11 +68,9 @@ class Scorer:
             else:
                 merged.append((tokens[i], norm.role(i)))
                 i += 1
-        # a known word other than a form, state or qualifier names the material
-        material_named = any(
-            role in (NAME, COMPLEMENT) and self._is_plain(word) and (word in index.vocab_set or index.lookup(word))
-            for word, role in merged
-        )
+        # another word than a form, state or qualifier names the material, known or
+        # not: "leather offcuts" are not wood offcuts, and better unknown than wrong
+        material_named = any(role in (NAME, COMPLEMENT) and self._is_plain(word) and len(word) > 2 for word, role in merged)
         median = index.median_idf
         query: Query = []
         clause_at: list[bool] = []  # which entries of the query come from a purpose/origin/context clause
