@@ -74,7 +74,9 @@ BLIND_ELSEWHERE = Path("/work/wt/blindlab/datasets/labels/blind/labels.csv")
 RESULT = ROOT / "benchmarks" / "results" / "classifier.md"
 BASELINE = "f940598"  # the release before the classifier package
 BINS = 10
-LABELLED_SHARE = 0.75  # weight of own dev labels in the confidence fit; the rest: the synonym hold-out
+# weights of the confidence fit's sources: own dev labels, the same scored without their
+# family's synonyms (unseen wordings), the taxonomy's synonyms each without itself
+FIT_SHARES = (0.4, 0.4, 0.2)
 
 
 @dataclass(frozen=True)
@@ -320,40 +322,56 @@ def synonym_holdout(tax: Taxonomy, folds: int = 5) -> list[tuple[tuple[float, ..
     return out
 
 
-def fit_calibration(clf: Classifier, rows: list[Row]) -> tuple[tuple[float, ...], int, int]:
-    """Logistic map fitted by maximum likelihood on own dev labels and the synonym hold-out."""
-    import numpy as np
-    from scipy.optimize import minimize
-
-    labelled = []
+def _fit_rows(clf: Classifier, rows: list[Row]) -> list[tuple[tuple[float, ...], bool]]:
+    out = []
     for r in rows:
         ranked, explained = clf.features(r.text, **r.evidence())
         if ranked:
             top = ranked[0][0]
             ok = r.expected != UNKNOWN_RESOURCE and (top == r.expected or top.startswith(r.expected + "."))
-            labelled.append((decision_features(ranked, explained), ok))
-    synonyms = synonym_holdout(clf.taxonomy)
-    data = labelled + synonyms
+            out.append((decision_features(ranked, explained), ok))
+    return out
+
+
+def fit_calibration(clf: Classifier, rows: list[Row]) -> tuple[tuple[float, ...], str]:
+    """Logistic map fitted by maximum likelihood on three sources of equal-ish weight:
+    own dev labels (wordings the vocabulary knows), the same labels scored without their
+    family's synonyms (wordings it has never seen, as on a new territory) and the
+    taxonomy's synonyms each classified without itself."""
+    import numpy as np
+    from scipy.optimize import minimize
+
+    tax = clf.taxonomy
+    labelled = _fit_rows(clf, rows)
+    families = {r.family for r in rows if r.expected != UNKNOWN_RESOURCE and r.family in {c.split(".")[0] for c in tax.resources}}
+    unseen = []
+    for fam in sorted(families):
+        kept = {code: (replace(res, synonyms=()) if code.split(".", 1)[0] == fam else res) for code, res in tax.resources.items()}
+        vocab = Vocabulary.load(VOCABULARY_PATH, without_sectors=frozenset({fam}))
+        vocab = replace(vocab, extra_synonyms={c: v for c, v in vocab.extra_synonyms.items() if c.split(".", 1)[0] != fam})
+        unseen += _fit_rows(Classifier(replace(tax, resources=kept), vocabulary=vocab), [r for r in rows if r.family == fam])
+    synonyms = synonym_holdout(tax)
+    sources = [(labelled, FIT_SHARES[0]), (unseen, FIT_SHARES[1]), (synonyms, FIT_SHARES[2])]
+    data = [d for part, _ in sources for d in part]
     x = np.array([f for f, _ in data])
     y = np.array([1.0 if ok else 0.0 for _, ok in data])
-    weight = np.array(
-        [LABELLED_SHARE / len(labelled)] * len(labelled) + [(1 - LABELLED_SHARE) / len(synonyms)] * len(synonyms)
-    )
+    weight = np.array([share / len(part) for part, share in sources for _ in part])
 
     def loss(w: np.ndarray) -> float:
         z = x @ w
         return float(np.sum(weight * (np.logaddexp(0, z) - y * z)) + 1e-4 * np.sum(w[1:] ** 2))
 
     w = minimize(loss, np.array([-4.0, 7.0, 4.0, 0.0, 0.0, 0.0]), method="BFGS").x
-    return tuple(float(v) for v in w), len(labelled), len(synonyms)
+    what = f"{len(labelled)} own dev rows, the same without their family's synonyms, {len(synonyms)} held-out synonyms"
+    return tuple(float(v) for v in w), what
 
 
-def write_calibration(path: Path, params: tuple[float, ...], n_labelled: int, n_synonyms: int) -> None:
+def write_calibration(path: Path, params: tuple[float, ...], what: str) -> None:
     """Replace the ``calibration:`` block of the vocabulary file."""
     text = path.read_text(encoding="utf-8")
     names = ("intercept", "top", "margin", "explained", "exact", "tie")
     block = "calibration:\n" + "".join(f"  {n}: {v:.4f}\n" for n, v in zip(names, params, strict=True))
-    block += f"  fitted_on: {n_labelled} own dev rows + {n_synonyms} held-out synonyms\n"
+    block += f"  fitted_on: {what}\n"
     text = re.sub(r"calibration:\n(?:  .*\n?)*", block, text)
     path.write_text(text, encoding="utf-8")
 
@@ -545,9 +563,9 @@ def main(argv: list[str] | None = None) -> int:
     bp = blind_path()
     blind = load_rows(bp) if bp else []
     if args.fit:
-        params, n_labelled, n_synonyms = fit_calibration(Classifier(tax), [r for r in own if r.split == "dev"])
-        write_calibration(VOCABULARY_PATH, params, n_labelled, n_synonyms)
-        print(f"calibration fitted on {n_labelled} own dev rows and {n_synonyms} held-out synonyms: {params}")
+        params, what = fit_calibration(Classifier(tax), [r for r in own if r.split == "dev"])
+        write_calibration(VOCABULARY_PATH, params, what)
+        print(f"calibration fitted on {what}: {params}")
     if args.errors:
         clf = Classifier(tax)
         rows = {"blind": blind, "own": own, "held_out": [r for r in own if r.split == "held_out"]}[args.errors]
