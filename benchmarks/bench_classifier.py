@@ -361,7 +361,7 @@ def fit_calibration(clf: Classifier, rows: list[Row]) -> tuple[tuple[float, ...]
         z = x @ w
         return float(np.sum(weight * (np.logaddexp(0, z) - y * z)) + 1e-4 * np.sum(w[1:] ** 2))
 
-    w = minimize(loss, np.array([-4.0, 7.0, 4.0, 0.0, 0.0, 0.0]), method="BFGS").x
+    w = minimize(loss, np.array([-4.0, 7.0, 4.0, 0.0, 0.0, 0.0, 0.0]), method="BFGS").x
     what = f"{len(labelled)} own dev rows, the same without their family's synonyms, {len(synonyms)} held-out synonyms"
     return tuple(float(v) for v in w), what
 
@@ -369,7 +369,7 @@ def fit_calibration(clf: Classifier, rows: list[Row]) -> tuple[tuple[float, ...]
 def write_calibration(path: Path, params: tuple[float, ...], what: str) -> None:
     """Replace the ``calibration:`` block of the vocabulary file."""
     text = path.read_text(encoding="utf-8")
-    names = ("intercept", "top", "margin", "explained", "exact", "tie")
+    names = ("intercept", "top", "margin", "explained", "exact", "tie", "head")
     block = "calibration:\n" + "".join(f"  {n}: {v:.4f}\n" for n, v in zip(names, params, strict=True))
     block += f"  fitted_on: {what}\n"
     text = re.sub(r"calibration:\n(?:  .*\n?)*", block, text)

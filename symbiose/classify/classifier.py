@@ -170,7 +170,7 @@ class Classifier:
         ctx = self._context_of(norm, ewc, naf, temperature_c, concentration_pct, unit, direction)
         return self._score(self._words(norm, ctx), ctx, self._description(description))[0]
 
-    def features(self, text: str, **evidence: Any) -> tuple[list[tuple[str, float]], tuple[float, float]]:
+    def features(self, text: str, **evidence: Any) -> tuple[list[tuple[str, float]], tuple[float, ...]]:
         """The ranked scores and the share of the text the best code explains (calibration input)."""
         norm = self._normalise(str(text or ""))
         ctx = self._context_of(
@@ -275,7 +275,7 @@ class Classifier:
 
     def _score(
         self, norm: Normalised, ctx: Context, description: Normalised | None = None
-    ) -> tuple[list[tuple[str, float]], tuple[float, float]]:
+    ) -> tuple[list[tuple[str, float]], tuple[float, ...]]:
         """Candidate codes with text score plus context boost, best first, and the
         share of the text's weight the best one explains."""
         if description is not None and self._scorer.says_nothing(norm):
@@ -293,7 +293,7 @@ class Classifier:
             if mapped is not None:
                 text.setdefault(mapped, 0.0)
         if not text:
-            return [], (0.0, 0.0)
+            return [], (0.0, 0.0, 0.0)
         boosts: dict[str, float] = {}
 
         def boost(code: str) -> float:
@@ -324,13 +324,27 @@ class Classifier:
         first = ranked[0][0] if ranked else None
         ranked = self._state_variant(ranked, norm)
         if not ranked:
-            return [], (0.0, 0.0)
+            return [], (0.0, 0.0, 0.0)
         top = ranked[0][0]
         explained = coverage.get(top) if top == first else coverage.get(first)  # a state variant keeps what its origin explained
         if explained is None:  # an EWC-only code: its nearest scored relative's share
             near = [v for c, v in coverage.items() if _tree_distance(c, top) <= 3]
             explained = max(near) if near else (0.0, 0.0)
-        return ranked, explained
+        return ranked, (*explained, self._head_explained(norm, first if first is not None else top))
+
+    def _head_explained(self, norm: Normalised, code: str) -> float:
+        """Similarity with which ``code`` (or an ancestor, or a variant's origin) explains the head noun."""
+        if norm.head_noun is None:
+            return 1.0
+        word = norm.tokens[norm.head_noun]
+        matches = self._index.lookup(word)
+        if not matches:
+            parts = self._index.split(word)
+            matches = {p: 1.0 for p in parts} if parts else {}
+        known = set(self._index.tokens_of.get(code, ())) | {
+            t for a in self._ancestors.get(code, ()) for t in self._index.tokens_of.get(a, ())
+        }
+        return max((sim for m, sim in matches.items() if m in known), default=0.0)
 
 
 def _tree_distance(a: str, b: str) -> int:

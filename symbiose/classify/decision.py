@@ -34,12 +34,14 @@ def sigmoid(x: float) -> float:
 TIE = 0.005  # two codes closer than this are tied: the text does not choose between them
 
 
-def features(ranked: Sequence[tuple[str, float]], explained: tuple[float, float]) -> tuple[float, ...]:
+def features(ranked: Sequence[tuple[str, float]], explained: tuple[float, ...]) -> tuple[float, ...]:
     """The calibration's inputs: 1, best score, its lead over the next, share of the text
-    the best code explains, share it explains exactly (no typo, no prefix), a tie."""
+    the best code explains, share it explains exactly (no typo, no prefix), a tie, and
+    how well it explains the head noun (0 when the head noun is unknown or another code's)."""
     s1 = ranked[0][1]
     s2 = ranked[1][1] if len(ranked) > 1 else 0.0
-    return (1.0, s1, s1 - s2, explained[0], explained[1], 1.0 if s1 - s2 < TIE else 0.0)
+    head = explained[2] if len(explained) > 2 else 1.0
+    return (1.0, s1, s1 - s2, explained[0], explained[1], 1.0 if s1 - s2 < TIE else 0.0, head)
 
 
 def confidence(weights: Sequence[float], feats: Sequence[float]) -> float:
@@ -50,7 +52,7 @@ def confidence(weights: Sequence[float], feats: Sequence[float]) -> float:
 def decide(
     ranked: Sequence[tuple[str, float]],
     weights: Sequence[float],
-    explained: tuple[float, float],
+    explained: tuple[float, ...],
     label: Callable[[str], str],
 ) -> Result:
     """Scores → calibrated confidences, ``unknown`` with the top three guesses below the threshold."""
@@ -63,7 +65,7 @@ def decide(
     for code, s in ranked[1:4]:
         # a runner-up: the same map at its own score and (negative) lead, never above the best
         tied = feats[-1] if s1 - s < TIE else 0.0
-        other = confidence(weights, (1.0, s, s - s1, *explained, tied))
+        other = confidence(weights, (1.0, s, s - s1, explained[0], explained[1], tied, feats[-1]))
         confs.append((code, round(min(1.0 - top, top, other), 4)))
     if top < UNKNOWN_THRESHOLD:
         return UNKNOWN_RESOURCE, UNKNOWN_LABEL, confs[0][1], tuple(confs[:3])

@@ -54,7 +54,8 @@ class Normalised:
     ewc: str | None = None
     pressure_bar: float | None = None
     dimensions_mm: tuple[int, int] | None = None
-    roles: tuple[str, ...] = ()  # one per token: name, purpose, origin or context
+    roles: tuple[str, ...] = ()  # one per token: name, complement, purpose, origin or context
+    head_noun: int | None = None  # the token that names the resource: first naming word (French), last (English)
 
     def role(self, i: int) -> str:
         """Role of token ``i``."""
@@ -229,6 +230,29 @@ class Normaliser:
                 i += 1
         return out, out_roles
 
+    def head_noun(self, folded: str, tokens: list[str], roles: list[str]) -> int | None:
+        """Index of the head noun: French puts it first ("sciure de bois"), English
+        last ("wood sawdust"); the language is told by the function words
+        (``head_rule`` of the vocabulary). Weak words (vague, form, state, qualifier)
+        are skipped unless nothing else names the resource."""
+        v = self.vocab
+        raws = NON_WORD.split(anyascii(folded).lower())
+        english = sum(r in v.english_markers for r in raws) > sum(r in v.french_markers for r in raws)
+        weak = v.vague | v.form_words | v.qualifiers
+        naming = [i for i, r in enumerate(roles) if r == NAME and tokens[i] not in weak and not tokens[i].startswith(STATE_PREFIX)]
+        if not naming:
+            naming = [i for i, r in enumerate(roles) if r == NAME]
+        if not naming:
+            return None
+        if english:
+            run = [naming[0]]  # the first run of naming words: its last word
+            for i in naming[1:]:
+                if i != run[-1] + 1:
+                    break
+                run.append(i)
+            return run[-1]
+        return naming[0]
+
     def __call__(self, text: str) -> Normalised:
         folded = fold_text(text)
         for pattern, replacement in self.vocab.rewrites:
@@ -237,6 +261,7 @@ class Normaliser:
         tokens, roles = self.words_and_roles(folded)
         head = next((i for i, r in enumerate(roles) if r != NAME), None)
         return Normalised(
+            head_noun=self.head_noun(folded, tokens, roles),
             tokens=tuple(tokens),
             head=head or None,
             temperature_c=found.get("temperature"),

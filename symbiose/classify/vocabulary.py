@@ -43,6 +43,8 @@ class Vocabulary:
     complement_prepositions: frozenset[str]
     context_nouns: frozenset[str]
     form_words: frozenset[str]
+    french_markers: frozenset[str]
+    english_markers: frozenset[str]
     states: Mapping[str, str]  # folded singular word -> state token ("etatused")
     negations: frozenset[str]
     qualifiers: frozenset[str]
@@ -91,6 +93,8 @@ class Vocabulary:
             complement_prepositions=words("complement_prepositions"),
             context_nouns=words("context_nouns"),
             form_words=words("form_words"),
+            french_markers=frozenset(fold_text(str(w)) for w in (raw.get("head_rule") or {}).get("french_markers") or []),
+            english_markers=frozenset(fold_text(str(w)) for w in (raw.get("head_rule") or {}).get("english_markers") or []),
             states={},
             negations=words("negations"),
             qualifiers=words("qualifiers"),
