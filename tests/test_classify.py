@@ -336,10 +336,15 @@ def test_direction_is_evidence(clf, tax):
 
 
 def test_ewc_only_row_is_classified_with_that_evidence(clf, tax):
-    c = clf.classify("", ewc="13 02 05*")
-    assert c.code in tax.codes_for_ewc("130205") or c.code != UNKNOWN_RESOURCE
-    c = clf.classify("déchets", ewc="200108")
-    assert c.code != UNKNOWN_RESOURCE
+    from symbiose.classify.evidence import mapped_resource
+
+    mapped = [e for e in ("130205", "150101", "200108", "170405") if mapped_resource(tax, e)]
+    assert mapped
+    for entry in mapped:
+        for text in ("", "déchets", "divers"):
+            c = clf.classify(text, ewc=entry)
+            assert c.code == mapped_resource(tax, entry), (text, entry)
+            assert LOW_CONFIDENCE <= c.confidence < 1.0
 
 
 def test_description_column_helps_a_vague_text(clf):

@@ -224,8 +224,14 @@ class Classifier:
                 return corrected, self.label(corrected), 1.0, ()
         norm = self._normalise(text)
         ctx = self._context_of(norm, ewc, naf, temperature_c, concentration_pct, unit, direction)
-        words = self._words(norm, ctx)
         desc = self._description(description)
+        if ctx.ewc and self._scorer.says_nothing(norm) and (desc is None or self._scorer.says_nothing(desc)):
+            mapped = self._evidence.mapped(ctx.ewc)
+            if mapped is not None:  # only an EWC code: the resource the taxonomy maps it to
+                others = [c for c in self.taxonomy.codes_for_ewc(ctx.ewc) if c != mapped][:3]
+                conf = self.vocabulary.ewc_only_confidence
+                return mapped, self.label(mapped), conf, tuple((c, round(min(conf, 1 - conf), 4)) for c in others)
+        words = self._words(norm, ctx)
         key = (words.tokens, words.roles, ctx, desc.tokens if desc else None)
         hit = self._norm_cache.get(key)
         if hit is None:

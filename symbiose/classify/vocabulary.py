@@ -61,6 +61,7 @@ class Vocabulary:
     unit_evidence: Mapping[str, Any] = field(default_factory=dict)
     direction_evidence: Mapping[str, Any] = field(default_factory=dict)
     calibration: tuple[float, ...] = (-4.0, 7.0, 4.0)
+    ewc_only_confidence: float = 0.75
     weights: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
@@ -116,6 +117,7 @@ class Vocabulary:
             direction_evidence=dict(raw.get("direction_evidence") or {}),
             calibration=tuple(float(v) for k, v in cal.items() if k != "fitted_on") or (-4.0, 7.0, 4.0),
             weights={str(k): float(v) for k, v in (raw.get("weights") or {}).items()},
+            ewc_only_confidence=float(raw.get("ewc_only_confidence", 0.75)),
         )
         # Expansions, phrases and role words are written in plain words: reduce
         # them with the same plural rules as everything else.
