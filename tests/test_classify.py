@@ -18,6 +18,7 @@ from symbiose.classify import (
     Classification,
     Classifier,
     get_classifier,
+    normalise_key,
 )
 from symbiose.domain import UNKNOWN_RESOURCE
 from symbiose.taxonomy import get_taxonomy
@@ -267,3 +268,113 @@ def test_any_input_gives_a_valid_classification(clf, tax, text, ewc, naf, temper
     c = clf.classify(text, ewc=ewc, naf=naf, temperature_c=temperature, concentration_pct=concentration)
     _valid(c, tax)
     assert c.text == text
+
+
+# --------------------------------------------------------------------------
+# Mechanisms: roles, state words, evidence, unknown with guesses, corrections
+# (examples of our own, never from the blind label set)
+# --------------------------------------------------------------------------
+
+
+def test_roles_purpose_context_and_complement_words(clf):
+    n = clf.normalise("cartons bruns de l'entrepôt pour recyclage")
+    roles = dict(zip(n.tokens, n.roles, strict=True))
+    assert roles["carton"] == "name"
+    assert roles["entrepot"] == "context"
+    assert n.roles[-1] == "purpose"
+    # the material comes after the preposition when the head says nothing itself
+    n = clf.normalise("déchets de chantier")
+    assert set(n.roles) == {"name"}
+    # a naming head: what follows "de" is a complement, the head decides
+    n = clf.normalise("tourets de câbles")
+    assert n.roles == ("name", "complement")
+
+
+def test_a_context_or_purpose_word_does_not_outweigh_the_material(clf, tax):
+    assert tax.is_under(clf.classify("vapeur du réseau de la chaufferie").code, "energy.steam")
+    assert tax.is_under(clf.classify("caisses plastiques réutilisables de la cantine").code, "packaging")
+    assert tax.is_under(clf.classify("PET flakes for the extrusion line").code, "plastic")
+
+
+def test_extra_words_keep_a_known_term(clf, tax):
+    for text in ("excédent de vapeur du four n°3", "chutes de placo de l'atelier", "huile hydraulique de la presse 4"):
+        c = clf.classify(text)
+        assert c.code != UNKNOWN_RESOURCE, text
+    assert clf.classify("chutes de placo de l'atelier").code == "construction.plaster"
+
+
+def test_state_words_choose_the_used_variant(clf, tax):
+    assert tax.is_under(clf.classify("used acetone from degreasing").code, "solvent.spent")
+    assert clf.classify("acetone").code != clf.classify("used acetone").code
+    assert clf.classify("palettes abîmées du quai").code == "wood.pallet.damaged"
+    n = clf.normalise("spent caustic")
+    assert "etatused" in n.states
+    # a state word alone says nothing about the resource
+    assert clf.classify("produits usagés").code == UNKNOWN_RESOURCE
+
+
+def test_a_form_word_yields_to_the_material(clf, tax):
+    assert tax.is_under(clf.classify("aluminium offcuts").code, "metal")
+    assert tax.is_under(clf.classify("PVC trimmings").code, "plastic")
+    assert clf.classify("offcuts").code == "wood.offcuts"
+
+
+def test_unit_is_evidence(clf, tax):
+    # "eau chaude" counted in MWh is heat, in m3 water
+    assert tax.is_under(clf.classify("eau chaude 70°C", unit="MWh").code, "energy")
+    in_m3 = clf.classify("eau chaude 70°C", unit="m3")
+    best = in_m3.code if in_m3.code != UNKNOWN_RESOURCE else in_m3.alternatives[0][0]
+    assert tax.is_under(best, "water")
+
+
+def test_direction_is_evidence(clf, tax):
+    plain = clf.ranked("gants de protection")
+    out = clf.ranked("gants de protection", direction="out")
+    top = plain[0][0]
+    assert tax.is_under(top, "supply")
+    assert dict(out)[top] < dict(plain)[top]
+
+
+def test_ewc_only_row_is_classified_with_that_evidence(clf, tax):
+    from symbiose.classify.evidence import mapped_resource
+
+    mapped = [e for e in ("130205", "150101", "200108", "170405") if mapped_resource(tax, e)]
+    assert mapped
+    for entry in mapped:
+        for text in ("", "déchets", "divers"):
+            c = clf.classify(text, ewc=entry)
+            assert c.code == mapped_resource(tax, entry), (text, entry)
+            assert LOW_CONFIDENCE <= c.confidence < 1.0
+
+
+def test_description_column_helps_a_vague_text(clf):
+    assert clf.classify("lot 3").code == UNKNOWN_RESOURCE
+    assert clf.classify("lot 3", description="huiles alimentaires usagées de la friteuse").code == "oil.cooking_used"
+
+
+def test_unsure_answers_unknown_with_three_guesses(clf, tax):
+    c = clf.classify("boues et résidus mélangés")  # names no material the taxonomy can tell
+    assert c.code == UNKNOWN_RESOURCE
+    assert len(c.alternatives) == 3
+    assert c.alternatives[0][1] == c.confidence
+    assert all(code in tax.resources for code, _ in c.alternatives)
+
+
+def test_corrections_of_a_territory(clf):
+    text = "Résidus de la ligne K7 (voir fiche)"
+    assert clf.classify(text).code == UNKNOWN_RESOURCE
+    mapping = {normalise_key(text): "mineral.foundry_sand"}
+    fixed = clf.classify(text, corrections=mapping)
+    assert (fixed.code, fixed.confidence) == ("mineral.foundry_sand", 1.0)
+    territory = clf.with_corrections(mapping)
+    assert territory is clf.with_corrections(dict(mapping))  # built once
+    # a near text of that territory is helped by the correction
+    assert territory.classify("résidus ligne K7").code == "mineral.foundry_sand"
+    # other territories are not affected
+    assert clf.classify("résidus ligne K7").code == UNKNOWN_RESOURCE
+
+
+def test_normalise_key_is_stable_and_plain():
+    assert normalise_key("  Chutes de PLACO-hydrofuge ") == "chutes de placo hydrofuge"
+    assert normalise_key("Eaux usées n°2") == normalise_key("eaux  USÉES, n°2")
+    assert normalise_key("") == ""
