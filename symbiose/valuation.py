@@ -83,6 +83,32 @@ def tonnes_per_unit(resource: Resource) -> float | None:
     return resource.unit_mass_t.value if resource.unit_mass_t else None
 
 
+def unit_ratio(supply: Resource, demand: Resource, rule_ratio: float | None = None) -> float | None:
+    """Demand units replaced per unit of supply, checked against the two codes' units.
+
+    Without a rule (the same resource, a more specific or a more generic
+    code): 1 when both count in the same unit, else the physical conversion
+    (unit masses, densities, energy per tonne), else ``None``: the link is
+    refused rather than valued per the wrong unit. With a rule, its ratio,
+    bounded when the units differ by what the supply physically holds (a m3
+    of liquid never replaces more tonnes than it weighs, a tonne of fuel
+    never more MWh than its energy content): converted, never inflated.
+    """
+    if supply.unit == demand.unit:
+        return 1.0 if rule_ratio is None else rule_ratio
+    ts, td = tonnes_per_unit(supply), tonnes_per_unit(demand)
+    bound: float | None = None
+    if ts and td:  # both material, with a known mass per unit
+        bound = ts / td
+    elif ts and demand.unit == "MWh" and supply.energy_mwh_per_t is not None:
+        bound = ts * supply.energy_mwh_per_t.value
+    elif supply.unit == "MWh" and td and demand.energy_mwh_per_t is not None:
+        bound = 1.0 / (td * demand.energy_mwh_per_t.value)
+    if rule_ratio is None:
+        return bound
+    return rule_ratio if bound is None else min(rule_ratio, bound)
+
+
 def pipe_link_cost_eur(distance_km: float, taxonomy: Taxonomy) -> float:
     """Yearly cost of a pipe of ``distance_km`` (investment annualised)."""
     invest = taxonomy.param("pipe_cost_eur_per_m") * distance_km * 1000.0

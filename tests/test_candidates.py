@@ -39,15 +39,19 @@ def test_distance_beyond_reach_gives_nothing(small_taxonomy):
     assert ids(near) == ["S>D"] and far == []
 
 
-def test_more_specific_supply_fits_a_general_need_not_the_reverse(small_taxonomy):
+def test_specific_and_generic_codes_meet_both_ways_saying_what_to_check(small_taxonomy):
     euro, pallet = "wood.pallet.euro", "wood.pallet"
     def units(supply_code, demand_code):
         return flow("S", "A", "out", supply_code, 100, unit="unit"), flow("D", "B", "in", demand_code, 50, unit="unit")
 
     down, _ = pair(small_taxonomy, *units(euro, pallet))
     up, _ = pair(small_taxonomy, *units(pallet, euro))
-    assert [c.rule_id for c in down] == ["descendant"]
-    assert up == []
+    assert [c.rule_id for c in down] == ["descendant"] and down[0].checks == ()
+    assert [c.rule_id for c in up] == ["generic"]
+    assert up[0].checks == ("qualité demandée : palettes EUR",)
+    # a root stands for too much to be matched as a generic supply
+    root, _ = pair(small_taxonomy, flow("S", "A", "out", "wood", 10), flow("D", "B", "in", "wood.pallet", 4, unit="unit"))
+    assert root == []
 
 
 def test_rule_links_steam_to_heat_with_its_ratio_and_temperature(small_taxonomy):
