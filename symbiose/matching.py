@@ -11,6 +11,19 @@ candidates are kept per output flow, the best ones. They are ranked by
 multi-criteria score (benefit, CO2, classification confidence, how direct the
 link is, the companies' own figures, checked quality, distance against the
 resource's radius, share of the flow settled).
+
+A practitioner's reading of the plan:
+
+- a well-classified by-product (a waste code, both flows read with
+  confidence) that avoids disposal or a purchase but whose net € comes out
+  at zero or below once handled and carried is not dropped: it is added to
+  the plan where the flows still have room (by tCO2e avoided), its cost
+  stated (:func:`_byproduct_outlets`);
+- an exchange below the materiality threshold (``materiality_min_eur`` €/yr
+  and ``materiality_min_t`` t/yr, both) is a *piste mineure*: ``minor``,
+  out of the plan and of its totals, listed after the options;
+- two companies located at one postcode's centre are not "à 0 km": the
+  distance is said to be approximate.
 """
 
 from __future__ import annotations
@@ -19,10 +32,12 @@ import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from symbiose.candidates import generate_candidates, links_between
+from symbiose.classify import LOW_CONFIDENCE
 from symbiose.domain import (
     Candidate,
     Company,
@@ -50,6 +65,7 @@ AUTO = "auto"
 AUTO_NEAREST_FROM_FLOWS = 10_000  # from this many flows, "auto" examines only the nearest partners
 AUTO_NEAREST = 10  # partners per flow examined then
 _EPS = 1e-7
+_SAME_PLACE_KM = 0.05  # two companies this close, with one postcode: placed at its centre
 
 
 def _located(flow: Flow, companies: Mapping[str, Company]) -> tuple[float, float] | None:
@@ -94,6 +110,14 @@ class _Builder:
                 stops.append(RouteStop(company_id, round(where[0], 6), round(where[1], 6), round(amount, 3), label))
         return tuple(stops)
 
+    def approximate_distance(self, c: Candidate) -> bool:
+        """Both companies share a postcode and sit at the same point: the distance is unknown, not zero."""
+        a, b = self.companies.get(c.supplier_id), self.companies.get(c.receiver_id)
+        return (
+            a is not None and b is not None and bool(a.postcode) and a.postcode == b.postcode
+            and c.distance_km <= _SAME_PLACE_KM
+        )
+
     def _details(self, c: Candidate, v: Valuation, q: float) -> dict[str, Any]:
         """How the figures were made (rounded when written out)."""
         return {
@@ -116,13 +140,16 @@ class _Builder:
             "diverted": {"quantity": v.diverted(q), "unit": v.diverted_unit},
             "sources": [{"factor": name, "source": src} for name, src in v.sources],
             "missing": list(v.missing),
+            "distance_approximate": self.approximate_distance(c),
         }
 
     def synergy(self, c: Candidate, q: float, net: float, in_plan: bool, reason: str | None = None) -> Synergy:
         v = self.valuation(c)
         co2 = c.co2_t_per_unit * q
         supply, demand = self.flows[c.supply_flow_id], self.flows[c.demand_flow_id]
-        text = explain.explain_substitution(c, supply, demand, self.names, self.tax, q, net, co2, v)
+        text = explain.explain_substitution(
+            c, supply, demand, self.names, self.tax, q, net, co2, v, approximate=self.approximate_distance(c)
+        )
         return Synergy(
             id="",
             type=SynergyType.SUBSTITUTION,
@@ -142,6 +169,7 @@ class _Builder:
             tonnes_diverted=v.diverted(q) if v.diverted_unit == "t" else 0.0,
             route=self._route(c, q),
             details=self._details(c, v, q),
+            checks=c.checks,
         )
 
 
@@ -205,6 +233,60 @@ def _left_out(
             else:
                 reason = explain.reason_better_plan()
             out.append(b.synergy(c, q, net, in_plan=False, reason=reason))
+    return out
+
+
+def _byproduct_outlets(
+    b: _Builder, candidates: list[Candidate], room: dict[str, float]
+) -> list[tuple[Candidate, float]]:
+    """By-product exchanges the € plan leaves out at a zero or negative net value, worth doing anyway.
+
+    A candidate qualifies when its supply carries a waste code (the flow's or
+    its resource's), both flows were read with at least ``LOW_CONFIDENCE``,
+    what it avoids (disposal + purchase) is not negative, it avoids CO2, and
+    it needs no pipe; the quantity is what both flows still have room for
+    (``room``, updated), the candidates taken by tCO2e avoided per unit."""
+    out = []
+    ranked = sorted(
+        (c for c in candidates if c.value_eur_per_unit <= 0 and c.co2_t_per_unit > 0 and c.fixed_cost_eur <= 0),
+        key=lambda c: (-c.co2_t_per_unit, c.id),
+    )
+    for c in ranked:
+        supply, demand = b.flows[c.supply_flow_id], b.flows[c.demand_flow_id]
+        if min(supply.confidence, demand.confidence) < LOW_CONFIDENCE:
+            continue
+        if not (supply.ewc or b.tax.get(c.supply_resource).ewc):
+            continue
+        v = b.valuation(c)
+        if v.pipe or v.avoided_disposal_eur + v.avoided_purchase_eur < 0:
+            continue
+        q = min(room.get(c.supply_flow_id, 0.0), room.get(c.demand_flow_id, 0.0) / c.ratio, c.max_quantity)
+        if q <= _EPS:
+            continue
+        room[c.supply_flow_id] -= q
+        room[c.demand_flow_id] -= q * c.ratio
+        out.append((c, q))
+    return out
+
+
+def _materiality(tax: Taxonomy) -> tuple[float, float] | None:
+    names = ("materiality_min_eur", "materiality_min_t")
+    if not all(n in tax.parameters for n in names):
+        return None
+    return tax.param(names[0]), tax.param(names[1])
+
+
+def _mark_minor(synergies: list[Synergy], tax: Taxonomy) -> list[Synergy]:
+    """Substitutions below the materiality threshold become pistes mineures (out of the plan and totals)."""
+    bounds = _materiality(tax)
+    if bounds is None:
+        return synergies
+    min_eur, min_t = bounds
+    out = []
+    for s in synergies:
+        if s.type == SynergyType.SUBSTITUTION and s.savings_eur < min_eur and s.tonnes_diverted < min_t:
+            s = replace(s, in_plan=False, minor=True, reason=explain.reason_minor(min_eur, min_t))
+        out.append(s)
     return out
 
 
@@ -274,6 +356,11 @@ def match(
         used[c.supply_flow_id] += alloc.quantity
         used[c.demand_flow_id] += alloc.quantity * c.ratio
         synergies.append(b.synergy(c, alloc.quantity, alloc.net_benefit_eur, in_plan=True))
+    room = {f.id: max(0.0, f.quantity - used.get(f.id, 0.0)) for f in diagnostic.flows}
+    for c, q in _byproduct_outlets(b, [c for c in valued if c.id not in solution.allocations], room):
+        used[c.supply_flow_id] += q
+        used[c.demand_flow_id] += q * c.ratio
+        synergies.append(b.synergy(c, q, c.value_eur_per_unit * q, in_plan=True))
     # what every flow still has to give or still needs once the substitutions are done
     available = {
         f.id: max(0.0, f.quantity - used.get(f.id, 0.0)) for f in sorted(diagnostic.flows, key=lambda f: f.id)
@@ -282,7 +369,7 @@ def match(
     synergies.extend(pooled)
     done()
     synergies.extend(_left_out(b, valued, solution, supplies, demands, outside, alternatives))
-    ranked = rank_synergies(synergies, b.flows, tax)
+    ranked = rank_synergies(_mark_minor(synergies, tax), b.flows, tax)
     done()
     when = (now or datetime.now(UTC)).astimezone(UTC)
     return MatchResult(
