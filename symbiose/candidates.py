@@ -88,6 +88,7 @@ class Link:
     hazardous_ok: bool
     # the codes' ranges, used where a flow does not state its own value
     supply_temp_max: float = _INF
+    supply_temp_min: float = -_INF
     demand_temp_min: float = -_INF
     supply_conc: tuple[float, float] = (-_INF, _INF)
     demand_conc: tuple[float, float] = (-_INF, _INF)
@@ -150,9 +151,9 @@ def _code_checks(s: Resource, d: Resource, s_code_for: Resource, d_code_for: Res
     or the other side's) when it was matched through a more generic code."""
     out: list[str] = []
     if s_code_for.code != s.code and Taxonomy.is_under(s_code_for.code, s.code):
-        out.append(f"qualité demandée : {_grade(s_code_for, s)}")
+        out.append(f"qualité « {_grade(s_code_for, s)} »")
     if d_code_for.code != d.code and Taxonomy.is_under(d_code_for.code, d.code):
-        out.append(f"besoin à préciser : {_grade(d_code_for, d)}")
+        out.append(f"besoin exact « {_grade(d_code_for, d)} »")
     if d.food_grade and not s.food_grade:
         out.append("qualité alimentaire")
     return tuple(out)
@@ -162,6 +163,7 @@ def _ranges(s: Resource, d: Resource) -> dict[str, object]:
     s_t, d_t = s.temperature_range_c, d.temperature_range_c
     return {
         "supply_temp_max": s_t[1] if s_t else _INF,
+        "supply_temp_min": s_t[0] if s_t else -_INF,
         "demand_temp_min": d_t[0] if d_t else -_INF,
         "supply_conc": tuple(s.concentration_range_pct) if s.concentration_range_pct else (-_INF, _INF),
         "demand_conc": tuple(d.concentration_range_pct) if d.concentration_range_pct else (-_INF, _INF),
@@ -598,6 +600,7 @@ def _build(run: _Run, pairs: _Pairs) -> list[Candidate]:
     s_months = np.bitwise_count(ms & 0xFFF).tolist()
     d_months = np.bitwise_count(md & 0xFFF).tolist()
     temp_known = (~np.isnan(sup.temp[si]) & ~np.isnan(dem.temp[di])).tolist()
+    t_sup, t_dem = sup.temp[si].tolist(), dem.temp[di].tolist()
     conc_known = (~np.isnan(sup.conc[si]) & ~np.isnan(dem.conc[di])).tolist()
     haz = sup.hazard[si].tolist()
     out: list[Candidate] = []
@@ -617,7 +620,11 @@ def _build(run: _Run, pairs: _Pairs) -> list[Candidate]:
         checks = link.checks
         if link.kind != "same":  # the same code on both sides already says the grade
             if link.temperature and not temp_known[k]:
-                checks = (*checks, "température")
+                # unsure only when the coldest the supply may be is below what the need asks
+                lo = link.supply_temp_min if math.isnan(t_sup[k]) else t_sup[k]
+                need = link.demand_temp_min if math.isnan(t_dem[k]) else t_dem[k]
+                if lo < need:
+                    checks = (*checks, "température")
             if link.concentration_tolerance_pct is not None and not conc_known[k]:
                 checks = (*checks, "concentration / pureté")
         out.append(

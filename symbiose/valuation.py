@@ -208,7 +208,7 @@ def _factors(
         co2_treatment = figure("co2_treatment_kg", False, s.co2_treatment_kg) or 0.0
     price_fig = _purchase_figure(s, d)
     purchase = figure("purchase_price_eur", own_purchase, price_fig)
-    co2_virgin = figure("co2_virgin_kg", False, d.co2_virgin_kg) or 0.0
+    co2_virgin = figure("co2_virgin_kg", False, _family_figure(s, d, d.co2_virgin_kg, s.co2_virgin_kg)) or 0.0
     pipe = s.infrastructure == "pipe"
     tonnes = tonnes_per_unit(s)
     mass_fig = s.density_t_per_m3 if s.unit == "m3" else s.unit_mass_t if s.unit == "unit" else None
@@ -245,15 +245,20 @@ def _factors(
     )
 
 
+def _family_figure(s: Resource, d: Resource, d_fig: Figure | None, s_fig: Figure | None) -> Figure | None:
+    """The demand code's figure, else (codes of one family) the supply code's."""
+    if d_fig is None and (Taxonomy.is_under(s.code, d.code) or Taxonomy.is_under(d.code, s.code)):
+        return s_fig
+    return d_fig
+
+
 def _purchase_figure(s: Resource, d: Resource) -> Figure | None:
     """The price of what the receiver stops buying (see the module docstring)."""
     d_fig, s_fig = d.purchase_price_eur, s.purchase_price_eur
     if Taxonomy.is_under(d.code, s.code) and s.code != d.code and s_fig is not None:
         # a generic supply: valued at most at its own code's price
         return s_fig if d_fig is None or s_fig.value < d_fig.value else d_fig
-    if d_fig is None and (Taxonomy.is_under(s.code, d.code) or Taxonomy.is_under(d.code, s.code)):
-        return s_fig
-    return d_fig
+    return _family_figure(s, d, d_fig, s_fig)
 
 
 def _plausible(own: float, ref: float | None, factor: float | None) -> bool:

@@ -163,3 +163,90 @@ def test_documented_exchanges_rank_near_the_top(case):
     assert not missing, f"not in the top {3 * n}: {missing}"
     real_in_top_n = sum(1 for s in subs[:n] if any(_is(s, e) for e in expected))
     assert real_in_top_n >= n / 2, f"only {real_in_top_n} of the top {n} are real exchanges"
+
+
+# --------------------------------------------------------------------------
+# Matching by meaning and figures a practitioner signs
+# --------------------------------------------------------------------------
+
+
+def test_cli_match_proposes_generic_steam_for_a_specific_need_with_what_to_check(tmp_path):
+    import subprocess
+    import sys
+
+    csv = tmp_path / "vapeur.csv"
+    csv.write_text(
+        "company_id,company_name,direction,resource,quantity,unit,period,lat,lon\n"
+        "chauf,Chaufferie Nord,out,energy.steam,20000,MWh,year,43.4400,4.9400\n"
+        "chim,Chimie Sud,in,energy.steam.high,15000,MWh,year,43.4440,4.9450\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run([sys.executable, "-m", "symbiose", "match", str(csv), "--json", "-"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    (s,) = [s for s in doc["synergies"] if s["type"] == "substitution"]
+    assert (s["suppliers"][0]["company_id"], s["receivers"][0]["company_id"]) == ("chauf", "chim")
+    assert s["in_plan"] and s["quantity"] == pytest.approx(15000) and s["details"]["rule"] == "generic"
+    assert any("haute pression" in c for c in s["checks"]) and "température" in s["checks"]
+    assert "à vérifier : " in s["explanation"] and "haute pression" in s["explanation"]
+    jsonschema.validate(doc, load_schema(), cls=jsonschema.Draft202012Validator)
+
+
+@pytest.fixture()
+def signed_taxonomy(tmp_path):
+    from tests.conftest import TEST_PARAMETERS, TEST_RESOURCES, TEST_RULES, fig, make_taxonomy
+
+    gypsum = [
+        {"code": "mineral", "label_fr": "Minéraux", "label_en": "Minerals", "unit": "t", "max_distance_km": fig(150)},
+        {"code": "mineral.gypsum", "label_fr": "Gypse", "label_en": "Gypsum"},
+        {"code": "mineral.gypsum.fgd", "label_fr": "Gypse de désulfuration", "label_en": "FGD gypsum",
+         "ewc": ["100105"], "disposal_cost_eur": fig(-5), "purchase_price_eur": fig(7),
+         "co2_virgin_kg": fig(10)},
+    ]
+    params = {**TEST_PARAMETERS, "materiality_min_eur": 1000, "materiality_min_t": 1}
+    return make_taxonomy(tmp_path, resources=[*TEST_RESOURCES, *gypsum], rules=TEST_RULES, parameters=params)
+
+
+def test_minor_leads_stay_out_of_the_plan_and_its_totals(signed_taxonomy):
+    d = diagnostic(
+        [company("A", name="Bureaux Alpha"), company("B", 2, name="Cartonnerie Bêta"),
+         company("C", 4, name="Chimie Gamma"), company("D", 1, 1, name="Delta")],
+        [flow("F-paper", "A", "out", "paper", 0.1), flow("F-need", "B", "in", "paper", 0.1),
+         flow("F-acid", "C", "out", "chemical.acid.hcl", 1500), flow("F-acid-need", "D", "in", "chemical.acid.hcl", 1200)],
+    )
+    r = match(d, signed_taxonomy, now=NOW)
+    paper = next(s for s in r.synergies if s.resource == "paper")
+    acid = next(s for s in r.synergies if s.resource == "chemical.acid.hcl")
+    assert 0 < paper.savings_eur < 1000 and paper.minor and not paper.in_plan
+    assert paper.reason.startswith("piste mineure") and paper is r.synergies[-1]
+    assert acid.in_plan and not acid.minor
+    assert r.summary["synergies"] == 1 and r.summary["savings_eur"] == pytest.approx(acid.savings_eur, abs=0.01)
+    doc = result_to_dict(r)
+    assert [s["minor"] for s in doc["synergies"]] == [False, True]
+    jsonschema.validate(doc, load_schema(), cls=jsonschema.Draft202012Validator)
+
+
+def test_a_by_product_at_zero_net_value_is_not_dropped(signed_taxonomy):
+    d = diagnostic(
+        [company("P", name="Centrale"), company("G", 3, name="Plâtrerie")],
+        [flow("F-fgd", "P", "out", "mineral.gypsum.fgd", 50_000), flow("F-gyp", "G", "in", "mineral.gypsum", 40_000)],
+    )
+    r = match(d, signed_taxonomy, now=NOW)
+    (s,) = r.synergies
+    # it is sold at 5 €/t today and bought 7 €/t: handling and the truck eat the margin
+    assert s.details["value_eur_per_unit"] <= 0
+    assert s.in_plan and not s.minor and s.quantity == pytest.approx(40_000) and s.tonnes_diverted == pytest.approx(40_000)
+    assert "coût net" in s.explanation and s.co2_avoided_t > 0
+
+
+def test_same_postcode_distance_is_said_approximate(small_taxonomy):
+    from symbiose.domain import Company
+
+    a = Company("A", "Alpha", 43.44, 4.94, postcode="13270")
+    b = Company("B", "Bêta", 43.44, 4.94, postcode="13270")
+    r = match(diagnostic([a, b], [flow("S", "A", "out", "paper", 100), flow("D", "B", "in", "paper", 100)]),
+              small_taxonomy, now=NOW)
+    (s,) = r.synergies
+    assert "même code postal : distance approximative" in s.explanation and "à 0 km" not in s.explanation
+    assert s.details["distance_approximate"] is True
