@@ -609,6 +609,8 @@ def _build(run: _Run, pairs: _Pairs) -> list[Candidate]:
         s_flow, d_flow = sup.flows[i], dem.flows[j]
         n_shared = shared[k]
         reasons = [link.kind]
+        if link.generic and link.kind == "rule":
+            reasons.append("generic")  # a rule reached through a generic code
         if link.temperature and temp_known[k]:
             reasons.append("temperature")
         if link.concentration_tolerance_pct is not None and conc_known[k]:
@@ -667,6 +669,11 @@ def _generate(
     else:
         pairs = _nearest_indexed(run, nearest) if indexed else _nearest_all(run, nearest)
     return _build(run, pairs), issues
+
+
+def is_generic(c: Candidate) -> bool:
+    """Whether a candidate rests on a generic code (its grade to be checked), directly or through a rule."""
+    return "generic" in c.reasons
 
 
 def generate_candidates(

@@ -36,7 +36,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from symbiose.candidates import generate_candidates, links_between
+from symbiose.candidates import generate_candidates, is_generic, links_between
 from symbiose.classify import LOW_CONFIDENCE
 from symbiose.domain import (
     Candidate,
@@ -236,6 +236,49 @@ def _left_out(
     return out
 
 
+def _plan(
+    valued: list[Candidate],
+    supplies: Mapping[str, float],
+    demands: Mapping[str, float],
+    outside: Mapping[str, float],
+    time_limit_s: float,
+) -> tuple[Solution, dict[str, int]]:
+    """The optimiser's plan: exact matches first, then generic ones on what they leave.
+
+    A match on a generic code (its grade to be checked) must not take a need
+    from a certain one because its figures happen to be larger: the exact
+    candidates are solved first, the generic ones then fill the quantities
+    still open (each a full OR-Tools solve)."""
+    exact = [c for c in valued if not is_generic(c)]
+    generic = [c for c in valued if is_generic(c)]
+    model = build_model(exact, supplies, demands, outside)
+    first = solve(model, time_limit_s=time_limit_s)
+    stats = {"milp_components": model.milp_components, "candidates_in_model": len(model.candidates)}
+    if not generic:
+        return first, stats
+    by_id = {c.id: c for c in exact}
+    room_s, room_d = dict(supplies), dict(demands)
+    for cid, alloc in first.allocations.items():
+        c = by_id[cid]
+        room_s[c.supply_flow_id] -= alloc.quantity
+        room_d[c.demand_flow_id] -= alloc.quantity * c.ratio
+    room_s = {k: max(0.0, v) for k, v in room_s.items()}
+    room_d = {k: max(0.0, v) for k, v in room_d.items()}
+    model2 = build_model(generic, room_s, room_d, outside)
+    second = solve(model2, time_limit_s=time_limit_s)
+    stats = {k: v + (model2.milp_components if k == "milp_components" else len(model2.candidates))
+             for k, v in stats.items()}
+    worst = second.status if first.status == "OPTIMAL" else first.status
+    return Solution(
+        status=worst,
+        objective_eur=first.objective_eur + second.objective_eur,
+        best_bound_eur=first.best_bound_eur + second.best_bound_eur,
+        allocations={**first.allocations, **second.allocations},
+        components=first.components + second.components,
+        solve_seconds=first.solve_seconds + second.solve_seconds,
+    ), stats
+
+
 def _byproduct_outlets(
     b: _Builder, candidates: list[Candidate], room: dict[str, float]
 ) -> list[tuple[Candidate, float]]:
@@ -345,8 +388,7 @@ def match(
     outside = dict(outside_values(diagnostic, tax))
     supplies = {f.id: f.quantity for f in diagnostic.flows if f.direction == Direction.OUT}
     demands = {f.id: f.quantity for f in diagnostic.flows if f.direction == Direction.IN}
-    model = build_model(valued, supplies, demands, outside)
-    solution = solve(model, time_limit_s=time_limit_s)
+    solution, model_stats = _plan(valued, supplies, demands, outside, time_limit_s)
     done()
     by_id = {c.id: c for c in valued}
     synergies: list[Synergy] = []
@@ -386,8 +428,7 @@ def match(
             "best_bound_eur": round(solution.best_bound_eur, 2),
             "gap": round(solution.gap, 6),
             "components": solution.components,
-            "milp_components": model.milp_components,
-            "candidates_in_model": len(model.candidates),
+            **model_stats,
             "solve_seconds": round(solution.solve_seconds, 3),
             "time_limit_s": time_limit_s,
             "nearest": nearest,
