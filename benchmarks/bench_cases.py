@@ -19,8 +19,10 @@ place. With ``n`` real exchanges:
   not proposed) or ``ranking`` (proposed, but below the first ``3n``).
 
 A real exchange matches a proposal when the supplier and the receiver are
-the same companies and the proposal's resource falls under the expected code
-prefix (``resource``). An exchange with only ``resource_text`` (a case not
+the same companies and the proposal's supply or demand code falls under the
+expected code prefix (``resource``: the supply side, as the case's README
+says; the demand side counts too, since a rule may read the same exchange
+from the receiver's code). An exchange with only ``resource_text`` (a case not
 yet coded) matches on the two companies alone; the report says so.
 
     python benchmarks/bench_cases.py                       # report, writes benchmarks/results/cases.md
@@ -100,7 +102,10 @@ def _under(code: str, prefix: str) -> bool:
 def _is(s: Any, e: dict[str, Any]) -> bool:
     if s.suppliers[0].company_id != e["supplier"] or s.receivers[0].company_id != e["receiver"]:
         return False
-    return "resource" not in e or _under(s.resource, e["resource"])
+    if "resource" not in e:
+        return True
+    demand = (s.details or {}).get("demand_resource", "")
+    return _under(s.resource, e["resource"]) or _under(demand, e["resource"])
 
 
 def _reason(e: dict[str, Any], diagnostic: Any, candidates: list[Any], proposals: list[Any], taxonomy: Any) -> Miss:
@@ -113,7 +118,8 @@ def _reason(e: dict[str, Any], diagnostic: Any, candidates: list[Any], proposals
         miss.reason, miss.detail = "ranking", f"proposed at rank {rank}"
         return miss
     mine = [c for c in candidates if c.supplier_id == e["supplier"] and c.receiver_id == e["receiver"]]
-    mine = [c for c in mine if "resource" not in e or _under(c.supply_resource, e["resource"])]
+    mine = [c for c in mine if "resource" not in e or _under(c.supply_resource, e["resource"])
+            or _under(c.demand_resource, e["resource"])]
     if mine:
         best = max(mine, key=lambda c: c.value_eur_per_unit)
         miss.reason = "valuation"
