@@ -327,7 +327,7 @@ def _mark_minor(synergies: list[Synergy], tax: Taxonomy) -> list[Synergy]:
     min_eur, min_t = bounds
     out = []
     for s in synergies:
-        if s.type == SynergyType.SUBSTITUTION and s.savings_eur < min_eur and s.tonnes_diverted < min_t:
+        if s.type == SynergyType.SUBSTITUTION and abs(s.savings_eur) < min_eur and s.tonnes_diverted < min_t:
             s = replace(s, in_plan=False, minor=True, reason=explain.reason_minor(min_eur, min_t))
         out.append(s)
     return out
