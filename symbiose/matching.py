@@ -15,10 +15,10 @@ resource's radius, share of the flow settled).
 A practitioner's reading of the plan:
 
 - a well-classified by-product (a waste code, both flows read with
-  confidence) that avoids disposal or a purchase but whose net € comes out
-  at zero or below once handled and carried is not dropped: it is added to
-  the plan where the flows still have room (by tCO2e avoided), its cost
-  stated (:func:`_byproduct_outlets`);
+  confidence) whose net € comes out at zero or below once handled and
+  carried is not dropped when the CO2 it avoids pays its loss at the shadow
+  price of carbon: it is added to the plan where the flows still have room
+  (by tCO2e avoided), its € figure stated as it is (:func:`_byproduct_outlets`);
 - an exchange below the materiality threshold (``materiality_min_eur`` €/yr
   and ``materiality_min_t`` t/yr, both) is a *piste mineure*: ``minor``,
   out of the plan and of its totals, listed after the options;
@@ -286,22 +286,27 @@ def _byproduct_outlets(
 
     A candidate qualifies when its supply carries a waste code (the flow's or
     its resource's), both flows were read with at least ``LOW_CONFIDENCE``,
-    what it avoids (disposal + purchase) is not negative, it avoids CO2, and
-    it needs no pipe; the quantity is what both flows still have room for
+    it needs no pipe, and its loss per unit is paid by the CO2 it avoids at
+    the shadow price of carbon (``co2_shadow_price_eur_per_t``): a traded
+    by-product whose market price cancels the receiver's (FGD gypsum sold at
+    5 €/t, bought at 7 €/t) is still an outlet that avoids disposal and
+    extraction. Its € figure stays what it is (zero or a small cost, said in
+    the explanation). The quantity is what both flows still have room for
     (``room``, updated), the candidates taken by tCO2e avoided per unit."""
+    if "co2_shadow_price_eur_per_t" not in b.tax.parameters:
+        return []
+    shadow = b.tax.param("co2_shadow_price_eur_per_t")
     out = []
     ranked = sorted(
-        (c for c in candidates if c.value_eur_per_unit <= 0 and c.co2_t_per_unit > 0 and c.fixed_cost_eur <= 0),
+        (c for c in candidates if c.value_eur_per_unit <= 0 < c.co2_t_per_unit and c.fixed_cost_eur <= 0
+         and c.value_eur_per_unit + shadow * c.co2_t_per_unit >= 0),
         key=lambda c: (-c.co2_t_per_unit, c.id),
     )
     for c in ranked:
         supply, demand = b.flows[c.supply_flow_id], b.flows[c.demand_flow_id]
         if min(supply.confidence, demand.confidence) < LOW_CONFIDENCE:
             continue
-        if not (supply.ewc or b.tax.get(c.supply_resource).ewc):
-            continue
-        v = b.valuation(c)
-        if v.pipe or v.avoided_disposal_eur + v.avoided_purchase_eur < 0:
+        if not (supply.ewc or b.tax.get(c.supply_resource).ewc) or b.valuation(c).pipe:
             continue
         q = min(room.get(c.supply_flow_id, 0.0), room.get(c.demand_flow_id, 0.0) / c.ratio, c.max_quantity)
         if q <= _EPS:

@@ -172,7 +172,7 @@ def signed_taxonomy(tmp_path):
          "ewc": ["100105"], "disposal_cost_eur": fig(-5), "purchase_price_eur": fig(7),
          "co2_virgin_kg": fig(10)},
     ]
-    params = {**TEST_PARAMETERS, "materiality_min_eur": 1000, "materiality_min_t": 1}
+    params = {**TEST_PARAMETERS, "materiality_min_eur": 1000, "materiality_min_t": 1, "co2_shadow_price_eur_per_t": 250}
     return make_taxonomy(tmp_path, resources=[*TEST_RESOURCES, *gypsum], rules=TEST_RULES, parameters=params)
 
 
@@ -206,6 +206,12 @@ def test_a_by_product_at_zero_net_value_is_not_dropped(signed_taxonomy):
     assert s.details["value_eur_per_unit"] <= 0
     assert s.in_plan and not s.minor and s.quantity == pytest.approx(40_000) and s.tonnes_diverted == pytest.approx(40_000)
     assert "coût net" in s.explanation and s.co2_avoided_t > 0
+    # 140 km away the truck costs 14 €/t, more than the 10 kgCO2e/t avoided is worth at 250 €/t: not proposed
+    far = diagnostic(
+        [company("P", name="Centrale"), company("G", 140, name="Plâtrerie")],
+        [flow("F-fgd", "P", "out", "mineral.gypsum.fgd", 50_000), flow("F-gyp", "G", "in", "mineral.gypsum", 40_000)],
+    )
+    assert match(far, signed_taxonomy, now=NOW).synergies == ()
 
 
 def test_same_postcode_distance_is_said_approximate(small_taxonomy):
