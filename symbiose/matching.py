@@ -143,13 +143,19 @@ class _Builder:
             "distance_approximate": self.approximate_distance(c),
         }
 
-    def synergy(self, c: Candidate, q: float, net: float, in_plan: bool, reason: str | None = None) -> Synergy:
+    def synergy(
+        self, c: Candidate, q: float, net: float, in_plan: bool, reason: str | None = None, *, outlet: bool = False
+    ) -> Synergy:
         v = self.valuation(c)
         co2 = c.co2_t_per_unit * q
         supply, demand = self.flows[c.supply_flow_id], self.flows[c.demand_flow_id]
         text = explain.explain_substitution(
             c, supply, demand, self.names, self.tax, q, net, co2, v, approximate=self.approximate_distance(c)
         )
+        details = self._details(c, v, q)
+        if outlet:
+            text += " " + explain.byproduct_outlet_note(self.tax.param("co2_shadow_price_eur_per_t"))
+            details["basis"] = "byproduct_outlet"
         return Synergy(
             id="",
             type=SynergyType.SUBSTITUTION,
@@ -168,7 +174,7 @@ class _Builder:
             reason=reason,
             tonnes_diverted=v.diverted(q) if v.diverted_unit == "t" else 0.0,
             route=self._route(c, q),
-            details=self._details(c, v, q),
+            details=details,
             checks=c.checks,
         )
 
@@ -407,7 +413,7 @@ def match(
     for c, q in _byproduct_outlets(b, [c for c in valued if c.id not in solution.allocations], room):
         used[c.supply_flow_id] += q
         used[c.demand_flow_id] += q * c.ratio
-        synergies.append(b.synergy(c, q, c.value_eur_per_unit * q, in_plan=True))
+        synergies.append(b.synergy(c, q, c.value_eur_per_unit * q, in_plan=True, outlet=True))
     # what every flow still has to give or still needs once the substitutions are done
     available = {
         f.id: max(0.0, f.quantity - used.get(f.id, 0.0)) for f in sorted(diagnostic.flows, key=lambda f: f.id)

@@ -205,7 +205,8 @@ def test_a_by_product_at_zero_net_value_is_not_dropped(signed_taxonomy):
     # it is sold at 5 €/t today and bought 7 €/t: handling and the truck eat the margin
     assert s.details["value_eur_per_unit"] <= 0
     assert s.in_plan and not s.minor and s.quantity == pytest.approx(40_000) and s.tonnes_diverted == pytest.approx(40_000)
-    assert "coût net" in s.explanation and s.co2_avoided_t > 0
+    assert "coût net" in s.explanation and "Débouché de sous-produit" in s.explanation and s.co2_avoided_t > 0
+    assert s.details["basis"] == "byproduct_outlet"
     # 140 km away the truck costs 14 €/t, more than the 10 kgCO2e/t avoided is worth at 250 €/t: not proposed
     far = diagnostic(
         [company("P", name="Centrale"), company("G", 140, name="Plâtrerie")],

@@ -152,6 +152,13 @@ def reason_link_cost(distance_km: float, fixed_cost_eur: float, pipe: bool) -> s
     return f"le lien ne couvre pas son coût d'investissement ({what}, {euros(fixed_cost_eur)}/an)"
 
 
+def byproduct_outlet_note(shadow_eur_per_t: float) -> str:
+    return (
+        "Débouché de sous-produit retenu malgré sa valeur nette : le CO₂ évité, "
+        f"à la valeur tutélaire du carbone ({euros(shadow_eur_per_t)}/tCO₂e), couvre ce coût."
+    )
+
+
 def reason_minor(min_eur: float, min_t: float) -> str:
     return (
         f"piste mineure : moins de {euros(min_eur)} par an et moins de {quantity(min_t, 't')} détournées, "
