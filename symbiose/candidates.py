@@ -324,6 +324,8 @@ def _usable(diagnostic: Diagnostic, taxonomy: Taxonomy) -> tuple[_Side, _Side, l
             problem = f"resource code {f.resource!r} is not in the taxonomy"
         elif not (isinstance(f.quantity, (int, float)) and math.isfinite(f.quantity) and f.quantity > 0):
             problem = "quantity is zero or missing"
+        elif f.unit != (canonical := taxonomy.get(f.resource).unit):
+            problem = f"quantity in {f.unit}, expected the resource's canonical unit {canonical}"
         elif lat is None or lon is None or not (math.isfinite(lat) and math.isfinite(lon)):
             problem = "no location (coordinates or postcode)"
         elif f.months & 0xFFF == 0:

@@ -298,3 +298,10 @@ def test_units_that_do_not_convert_are_refused_and_counted_items_converted(small
     tax = make_taxonomy(tmp_path, resources=[*TEST_RESOURCES, {"code": "paper.pulp", "label_fr": "Pâte",
                                                                "label_en": "Pulp", "unit": "m3"}])
     assert pair(tax, flow("S", "A", "out", "paper.pulp", 10, unit="m3"), flow("D", "B", "in", "paper", 5))[0] == []
+
+
+def test_a_flow_not_in_its_resources_unit_is_skipped_with_a_warning(small_taxonomy):
+    cands, issues = pair(small_taxonomy, flow("S", "A", "out", "energy.heat", 100, unit="t"),
+                         flow("D", "B", "in", "energy.heat", 100, unit="MWh"))
+    assert cands == []
+    assert [i.value for i in issues] == ["S"] and "expected the resource's canonical unit MWh" in issues[0].message
