@@ -24,10 +24,11 @@ when, by a :class:`Link`, codes are matched by meaning rather than equality:
   (rule, else supply resource, else the ``default_max_distance_km``
   parameter).
 
-What a generic code leaves open is said in French in the candidate's
-``checks`` (the grade asked by the more specific code, a temperature or a
-concentration only one side states, food grade): the partners verify it
-before the exchange.
+What the partners must verify before the exchange is said in French in the
+candidate's ``checks``: the grade a generic code leaves open (the more
+specific code's label), a temperature or a concentration only one side
+states, food grade, and the quality points of the rule used
+(``conditions.checks_fr`` of ``rules.yaml``).
 
 A rule that covers a pair of codes also sets the quality conditions of a
 same-code or descendant match of that pair (its tolerance and
@@ -159,6 +160,11 @@ def _code_checks(s: Resource, d: Resource, s_code_for: Resource, d_code_for: Res
     return tuple(out)
 
 
+def _rule_checks(rule: SubstitutionRule | None) -> tuple[str, ...]:
+    """The quality points a rule asks the two firms to check (``conditions.checks_fr``, when the data has them)."""
+    return tuple(getattr(rule, "checks_fr", ()) or ()) if rule is not None else ()
+
+
 def _ranges(s: Resource, d: Resource) -> dict[str, object]:
     s_t, d_t = s.temperature_range_c, d.temperature_range_c
     return {
@@ -200,7 +206,10 @@ def links_between(supply_code: str, demand_code: str, taxonomy: Taxonomy) -> lis
                 temperature=thermal or (cond is not None and cond.temperature),
                 concentration_tolerance_pct=tolerance,
                 hazardous_ok=cond.hazardous_ok if cond else False,
-                checks=_code_checks(supply_res, demand_res, demand_res if up else supply_res, demand_res),
+                checks=(
+                    *_code_checks(supply_res, demand_res, demand_res if up else supply_res, demand_res),
+                    *_rule_checks(cond),
+                ),
                 generic=up,
                 **ranges,
             )
@@ -223,7 +232,10 @@ def links_between(supply_code: str, demand_code: str, taxonomy: Taxonomy) -> lis
                 temperature=rule.temperature or thermal,
                 concentration_tolerance_pct=rule.concentration_tolerance_pct,
                 hazardous_ok=rule.hazardous_ok,
-                checks=_code_checks(supply_res, demand_res, r_sup if gen_s else supply_res, r_dem if gen_d else demand_res),
+                checks=(
+                    *_code_checks(supply_res, demand_res, r_sup if gen_s else supply_res, r_dem if gen_d else demand_res),
+                    *_rule_checks(rule),
+                ),
                 generic=gen_s or gen_d,
                 **eff,
             )

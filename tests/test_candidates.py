@@ -305,3 +305,18 @@ def test_a_flow_not_in_its_resources_unit_is_skipped_with_a_warning(small_taxono
                          flow("D", "B", "in", "energy.heat", 100, unit="MWh"))
     assert cands == []
     assert [i.value for i in issues] == ["S"] and "expected the resource's canonical unit MWh" in issues[0].message
+
+
+@pytest.mark.skipif(
+    "checks_fr" not in getattr(__import__("symbiose.taxonomy", fromlist=["SubstitutionRule"]).SubstitutionRule,
+                               "__dataclass_fields__", {}),
+    reason="the taxonomy's rules carry no checks_fr yet (added by the taxonomy work of issue 11)",
+)
+def test_a_rules_quality_points_are_the_candidates_checks():
+    from symbiose.taxonomy import get_taxonomy
+
+    tax = get_taxonomy()
+    rule = next(r for r in tax.rules if r.checks_fr and tax.get(r.supply).unit == tax.get(r.demand).unit == "t")
+    cands, _ = pair(tax, flow("S", "A", "out", rule.supply, 100), flow("D", "B", "in", rule.demand, 50))
+    (c,) = [c for c in cands if c.rule_id == rule.id]
+    assert set(rule.checks_fr) <= set(c.checks)
