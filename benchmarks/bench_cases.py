@@ -29,6 +29,7 @@ yet coded) matches on the two companies alone; the report says so.
     python benchmarks/bench_cases.py --code /tmp/before    # the same cases with another checkout's engine
     python benchmarks/bench_cases.py --taxonomy DIR        # another taxonomy data directory
     python benchmarks/bench_cases.py --json out.json       # figures per case, for comparisons
+    python benchmarks/bench_cases.py --known               # the BELOW_TARGET table of tests/test_cases.py
 """
 
 from __future__ import annotations
@@ -249,6 +250,22 @@ def report(results: list[CaseResult], before: dict[str, dict[str, Any]] | None, 
     return "\n".join(lines) + "\n"
 
 
+def known_misses(results: list[CaseResult], root: Path = CASES) -> str:
+    """The ``BELOW_TARGET`` literal of ``tests/test_cases.py`` for these results (to paste, then comment)."""
+    lines = ["BELOW_TARGET: dict[str, dict[tuple[str, str], str]] = {"]
+    for r in results:
+        if r.at_target:
+            continue
+        gaps = {(e["supplier"], e["receiver"]): e.get("taxonomy_gap") for e in expected_exchanges(root / r.case)}
+        lines.append(f'    "{r.case}": {{  # {r.found_top3n}/{r.n} in top 3n, {r.real_in_topn}/{r.n} of top n real')
+        for m in r.misses:
+            gap = gaps.get((m.supplier, m.receiver))
+            lines.append(f'        ("{m.supplier}", "{m.receiver}"): "{m.reason}",' + (f"  # taxonomy gap: {gap}" if gap else ""))
+        lines.append("    },")
+    lines.append("}")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=Path, default=CASES)
@@ -258,6 +275,7 @@ def main() -> None:
     ap.add_argument("--before", type=Path, default=None, help="JSON of a previous run, shown beside")
     ap.add_argument("--note", default="", help="a line written above the table")
     ap.add_argument("--no-write", action="store_true", help="print only")
+    ap.add_argument("--known", action="store_true", help="print the BELOW_TARGET dict of tests/test_cases.py")
     args = ap.parse_args()
     sys.path.insert(0, str(args.code.resolve() if args.code else ROOT))
     from symbiose.taxonomy import get_taxonomy
@@ -269,6 +287,9 @@ def main() -> None:
         results.append(r)
         print(f"{r.case:16} n={r.n:2} top3n={_pct(r.top3n):>5} topn={_pct(r.topn):>5} "
               f"proposals={r.proposals} {r.seconds:.2f}s", file=sys.stderr)
+    if args.known:
+        print(known_misses(results, args.cases))
+        return
     before = None
     if args.before:
         before = {d["case"]: d for d in json.loads(args.before.read_text(encoding="utf-8"))}

@@ -12,7 +12,9 @@ benchmark's reason: ``classification``, ``no rule``, ``quality``,
 ``distance``, ``valuation``, ``ranking``); the test fails on any new miss or a
 changed reason, so the list stays the truth. A case whose every miss is a
 taxonomy gap documented in its ``expected.yaml`` (no code for the resource
-yet) is an expected failure (xfail) with that reason.
+yet) is an expected failure (xfail) with that reason. After a taxonomy or
+classifier change, ``python benchmarks/bench_cases.py --known`` prints the
+table as it now is, to paste and comment.
 """
 
 from __future__ import annotations
