@@ -225,3 +225,24 @@ def test_same_postcode_distance_is_said_approximate(small_taxonomy):
     (s,) = r.synergies
     assert "même code postal : distance approximative" in s.explanation and "à 0 km" not in s.explanation
     assert s.details["distance_approximate"] is True
+
+
+def test_report_lists_minor_leads_apart_and_leaves_them_out_of_its_totals(tmp_path):
+    from symbiose.services.reports import write_file_report_set
+
+    csv = tmp_path / "zone.csv"
+    csv.write_text(
+        "company_id,company_name,direction,resource,quantity,unit,period,lat,lon\n"
+        "cab,Cabinet Comptable,out,paper.office,0.4,t,year,43.4400,4.9400\n"
+        "cart,Cartonnages,in,paper.office,30,t,year,43.4700,4.9800\n"
+        "chim,Chimie Alpha,out,chemical.acid.hcl,1500,t,year,43.4500,4.9500\n"
+        "chim2,Chimie Bêta,in,chemical.acid.hcl,1200,t,year,43.4550,4.9550\n",
+        encoding="utf-8",
+    )
+    files = write_file_report_set(csv, tmp_path / "out", territory="zone")
+    doc = json.loads(Path(files["json"]).read_text(encoding="utf-8"))
+    minor = [s for s in doc["synergies"] if s["minor"]]
+    assert [s["resource"] for s in minor] == ["paper.office"] and not minor[0]["in_plan"]
+    assert doc["summary"]["synergies"] == sum(s["in_plan"] for s in doc["synergies"])
+    html = Path(files["html"]).read_text(encoding="utf-8")
+    assert "Pistes mineures, hors totaux (1)" in html and "Pistes étudiées mais non retenues" not in html
