@@ -159,8 +159,26 @@ def _reason(e: dict[str, Any], diagnostic: Any, candidates: list[Any], proposals
     if km > reach:
         miss.reason, miss.detail = "distance", f"{o.resource} → {i.resource}: {km:.1f} km > {reach:g} km"
     else:
-        miss.reason, miss.detail = "quality", f"{o.resource} → {i.resource}: temperature, concentration, hazard or months"
+        miss.reason, miss.detail = "quality", f"{o.resource} → {i.resource}: " + _refusal(o, i, taxonomy)
     return miss
+
+
+def _refusal(o: Any, i: Any, taxonomy: Any) -> str:
+    """Which condition of the links between two flows refuses them (hazard, months, temperature, concentration)."""
+    from symbiose.candidates import links_between
+
+    s_res, d_res = taxonomy.get(o.resource), taxonomy.get(i.resource)
+    said = []
+    links = links_between(o.resource, i.resource, taxonomy)
+    if (o.hazardous or s_res.hazardous) and not (i.hazardous or d_res.hazardous) and not any(
+        lk.hazardous_ok for lk in links
+    ):
+        said.append("hazardous supply, receiver does not accept hazard")
+    if not (o.months & i.months & 0xFFF):
+        said.append("no month in common")
+    if o.temperature_c is not None and i.temperature_c is not None and o.temperature_c < i.temperature_c:
+        said.append(f"{o.temperature_c:g} °C < {i.temperature_c:g} °C")
+    return "; ".join(said) or "temperature or concentration (codes' ranges)"
 
 
 def evaluate(case: Path, taxonomy: Any = None) -> CaseResult:
