@@ -139,8 +139,8 @@ def covering_rules(supply_code: str, demand_code: str, taxonomy: Taxonomy) -> li
     return [r for *_, r in sorted(found, key=lambda x: (x[0], x[1]))]
 
 
-def _grade(specific: Resource, generic: Resource) -> str:
-    """``vapeur haute pression (> 20 bar)``: what the specific code asks beyond the generic one."""
+def _grade(specific: Resource) -> str:
+    """``vapeur haute pression (> 20 bar)``: the specific code's label, as said inside a sentence."""
     label = specific.label_fr
     return label[0].lower() + label[1:] if len(label) > 1 and not label[1].isupper() else label
 
@@ -152,9 +152,9 @@ def _code_checks(s: Resource, d: Resource, s_code_for: Resource, d_code_for: Res
     or the other side's) when it was matched through a more generic code."""
     out: list[str] = []
     if s_code_for.code != s.code and Taxonomy.is_under(s_code_for.code, s.code):
-        out.append(f"qualité « {_grade(s_code_for, s)} »")
+        out.append(f"qualité « {_grade(s_code_for)} »")
     if d_code_for.code != d.code and Taxonomy.is_under(d_code_for.code, d.code):
-        out.append(f"besoin exact « {_grade(d_code_for, d)} »")
+        out.append(f"besoin exact « {_grade(d_code_for)} »")
     if d.food_grade and not s.food_grade:
         out.append("qualité alimentaire")
     return tuple(out)

@@ -309,11 +309,11 @@ class Valuer:
         s_cost, d_cost = supply.cost_eur_per_unit, demand.cost_eur_per_unit
         f = self.factors(candidate.supply_resource, candidate.demand_resource, False, False)
         k = self.params.own_cost_max_factor
-        missing = f.missing
+        notes: tuple[str, ...] = ()
         if s_cost is not None and not _plausible(s_cost, f.disposal_ref, k):
-            s_cost, missing = None, (*missing, "own cost out of range: disposal_cost_eur")
+            s_cost, notes = None, (*notes, "own cost out of range: disposal_cost_eur")
         if d_cost is not None and not _plausible(d_cost, f.purchase_ref, k):
-            d_cost, missing = None, (*missing, "own cost out of range: purchase_price_eur")
+            d_cost, notes = None, (*notes, "own cost out of range: purchase_price_eur")
         f = self.factors(candidate.supply_resource, candidate.demand_resource, s_cost is not None, d_cost is not None)
         mass = f.tonnes or 0.0
         disposal = s_cost if f.disposal is None else f.disposal
@@ -334,7 +334,7 @@ class Valuer:
             diverted_unit=f.diverted_unit,
             pipe=f.pipe,
             sources=f.sources,
-            missing=(*missing, *(m for m in f.missing if m not in missing)),
+            missing=(*f.missing, *notes),
         )
 
 
