@@ -1,27 +1,40 @@
 """Candidate exchanges: which output flow can feed which input flow.
 
 An output (``out``) flow can feed an input (``in``) flow of another company
-when, by a :class:`Link`:
+when, by a :class:`Link`, codes are matched by meaning rather than equality:
 
 - the codes are the same, or the supply code is a descendant of the demand
-  code (the supply is more specific than the need), or a substitution rule of
-  the taxonomy covers both codes (``rule.supply`` prefix covers the supply,
-  ``rule.demand`` the demand);
-- quality holds: supply temperature ≥ need temperature (rules with
-  ``temperature``, and resources with a temperature range) and
-  ``|supply − need| ≤ tolerance`` for concentrations, each only when both
-  values are known; a hazardous supply goes only to a receiver that flags its
-  input hazardous or whose resource is hazardous, unless ``hazardous_ok``;
+  code (the supply is more specific than the need: ``descendant``), or an
+  ancestor of it (the supply is more generic: ``generic``, from a code below
+  a root only, ``generic_match_min_depth``), or a substitution rule of the
+  taxonomy covers both codes, each side either under the rule's prefix or a
+  generic code above it;
+- both codes count in the same canonical unit, or the units convert by the
+  taxonomy's unit masses and densities (:func:`symbiose.valuation.unit_ratio`;
+  a rule's ratio is bounded the same way): otherwise no link;
+- quality holds, each flow's stated value first, else the range of its code:
+  the supply can be at least as hot as the need (rules with ``temperature``,
+  resources with a temperature range), concentrations within the tolerance
+  (the closest points of the two ranges); a hazardous supply goes only to a
+  receiver that flags its input hazardous or whose resource is hazardous,
+  unless ``hazardous_ok``;
 - their months overlap; the quantity is the supply available in the shared
   months, capped by the need in those months;
 - the great-circle distance is at most the link's ``max_distance_km``
   (rule, else supply resource, else the ``default_max_distance_km``
   parameter).
 
+What the partners must verify before the exchange is said in French in the
+candidate's ``checks``: the grade a generic code leaves open (the more
+specific code's label), a temperature or a concentration only one side
+states, food grade, and the quality points of the rule used
+(``conditions.checks_fr`` of ``rules.yaml``).
+
 A rule that covers a pair of codes also sets the quality conditions of a
 same-code or descendant match of that pair (its tolerance and
 ``hazardous_ok``). When several links apply, the first that passes wins:
-same code or descendant first, then rules from the most specific.
+same code or descendant first, then generic, then rules (covering the codes
+directly before through a generic code, the most specific first).
 
 Spatial search: demand flows are grouped by code, one scipy ``cKDTree`` of
 3-D unit vectors per group; each supply code queries the trees of the demand
@@ -53,23 +66,35 @@ from symbiose.domain import (
     Issue,
 )
 from symbiose.geo import chord_for_km, haversine_rad_km, km_for_chord, unit_vectors_rad
-from symbiose.taxonomy import SubstitutionRule, Taxonomy
+from symbiose.taxonomy import Resource, SubstitutionRule, Taxonomy
+from symbiose.valuation import unit_ratio
 
 _NAIVE_BLOCK = 2_000_000  # pair distances computed at once by the naive matcher
 _TIE_KM = 1e-9  # distances this close count as a tie when keeping the nearest partners
+
+
+_INF = float("inf")
 
 
 @dataclass(frozen=True, slots=True)
 class Link:
     """One way an output code may feed an input code, with its conditions."""
 
-    kind: str  # "same", "descendant" or "rule"
-    rule_id: str  # the rule id, or "same" / "descendant"
+    kind: str  # "same", "descendant", "generic" or "rule"
+    rule_id: str  # the rule id, or "same" / "descendant" / "generic"
     ratio: float
     max_distance_km: float
     temperature: bool
     concentration_tolerance_pct: float | None
     hazardous_ok: bool
+    # the codes' ranges, used where a flow does not state its own value
+    supply_temp_max: float = _INF
+    supply_temp_min: float = -_INF
+    demand_temp_min: float = -_INF
+    supply_conc: tuple[float, float] = (-_INF, _INF)
+    demand_conc: tuple[float, float] = (-_INF, _INF)
+    checks: tuple[str, ...] = ()  # what the codes leave open (French), whatever the flows say
+    generic: bool = False  # a side matched through a more generic code
 
 
 # --------------------------------------------------------------------------
@@ -87,14 +112,68 @@ def _specificity(rule: SubstitutionRule) -> tuple[int, int, str]:
     return (-(rule.supply.count(".") + rule.demand.count(".")), -len(rule.supply) - len(rule.demand), rule.id)
 
 
+def generic_ok(code: str, taxonomy: Taxonomy) -> bool:
+    """Whether a code is specific enough to stand for its descendants (not a root like ``organic``)."""
+    params = taxonomy.parameters
+    depth = int(params["generic_match_min_depth"].value) if "generic_match_min_depth" in params else 2
+    return code.count(".") + 1 >= depth
+
+
+def _covers(code: str, prefix: str, taxonomy: Taxonomy) -> int:
+    """0: ``code`` is under ``prefix``; 1: ``code`` is a generic code above it; -1: neither."""
+    if Taxonomy.is_under(code, prefix):
+        return 0
+    if Taxonomy.is_under(prefix, code) and generic_ok(code, taxonomy):
+        return 1
+    return -1
+
+
 def covering_rules(supply_code: str, demand_code: str, taxonomy: Taxonomy) -> list[SubstitutionRule]:
-    """Rules whose prefixes cover both codes, most specific first."""
-    found = [
-        r
-        for r in taxonomy.rules
-        if Taxonomy.is_under(supply_code, r.supply) and Taxonomy.is_under(demand_code, r.demand)
-    ]
-    return sorted(found, key=_specificity)
+    """Rules whose prefixes cover both codes (or that a generic code stands above),
+    those covering both directly first, most specific first."""
+    found = []
+    for r in taxonomy.rules:
+        s, d = _covers(supply_code, r.supply, taxonomy), _covers(demand_code, r.demand, taxonomy)
+        if s >= 0 and d >= 0:
+            found.append((s + d > 0, _specificity(r), r))
+    return [r for *_, r in sorted(found, key=lambda x: (x[0], x[1]))]
+
+
+def _grade(specific: Resource) -> str:
+    """``vapeur haute pression (> 20 bar)``: the specific code's label, as said inside a sentence."""
+    label = specific.label_fr
+    return label[0].lower() + label[1:] if len(label) > 1 and not label[1].isupper() else label
+
+
+def _code_checks(s: Resource, d: Resource, s_code_for: Resource, d_code_for: Resource) -> tuple[str, ...]:
+    """What a generic code leaves open between a supply and a need (French).
+
+    ``s_code_for`` / ``d_code_for`` are the codes each side must be (the rule's
+    or the other side's) when it was matched through a more generic code."""
+    out: list[str] = []
+    if s_code_for.code != s.code and Taxonomy.is_under(s_code_for.code, s.code):
+        out.append(f"qualité « {_grade(s_code_for)} »")
+    if d_code_for.code != d.code and Taxonomy.is_under(d_code_for.code, d.code):
+        out.append(f"besoin exact « {_grade(d_code_for)} »")
+    if d.food_grade and not s.food_grade:
+        out.append("qualité alimentaire")
+    return tuple(out)
+
+
+def _rule_checks(rule: SubstitutionRule | None) -> tuple[str, ...]:
+    """The quality points a rule asks the two firms to check (``conditions.checks_fr``, when the data has them)."""
+    return tuple(getattr(rule, "checks_fr", ()) or ()) if rule is not None else ()
+
+
+def _ranges(s: Resource, d: Resource) -> dict[str, object]:
+    s_t, d_t = s.temperature_range_c, d.temperature_range_c
+    return {
+        "supply_temp_max": s_t[1] if s_t else _INF,
+        "supply_temp_min": s_t[0] if s_t else -_INF,
+        "demand_temp_min": d_t[0] if d_t else -_INF,
+        "supply_conc": tuple(s.concentration_range_pct) if s.concentration_range_pct else (-_INF, _INF),
+        "demand_conc": tuple(d.concentration_range_pct) if d.concentration_range_pct else (-_INF, _INF),
+    }
 
 
 def links_between(supply_code: str, demand_code: str, taxonomy: Taxonomy) -> list[Link]:
@@ -104,34 +183,61 @@ def links_between(supply_code: str, demand_code: str, taxonomy: Taxonomy) -> lis
     supply_res = taxonomy.get(supply_code)
     thermal = demand_res.temperature_range_c is not None or supply_res.temperature_range_c is not None
     supply_reach = max_distance_km(supply_code, taxonomy)
+    ranges = _ranges(supply_res, demand_res)
     links: list[Link] = []
-    if Taxonomy.is_under(supply_code, demand_code):
-        cond = rules[0] if rules else None
+    down = Taxonomy.is_under(supply_code, demand_code)
+    up = not down and Taxonomy.is_under(demand_code, supply_code) and generic_ok(supply_code, taxonomy)
+    same_ratio = unit_ratio(supply_res, demand_res) if (down or up) else None
+    if same_ratio is not None:
+        direct = [r for r in rules if _covers(supply_code, r.supply, taxonomy) == 0
+                  and _covers(demand_code, r.demand, taxonomy) == 0]
+        cond = direct[0] if direct else None
         tolerance = cond.concentration_tolerance_pct if cond else None
         if tolerance is None and demand_res.concentration_range_pct is not None:
             low, high = demand_res.concentration_range_pct  # a grade's commercial spread, e.g. HCl 30-37 %
             tolerance = (high - low) / 2.0
+        kind = "same" if supply_code == demand_code else "descendant" if down else "generic"
         links.append(
             Link(
-                kind="same" if supply_code == demand_code else "descendant",
-                rule_id="same" if supply_code == demand_code else "descendant",
-                ratio=1.0,
+                kind=kind,
+                rule_id=kind,
+                ratio=same_ratio,
                 max_distance_km=supply_reach,
                 temperature=thermal or (cond is not None and cond.temperature),
                 concentration_tolerance_pct=tolerance,
                 hazardous_ok=cond.hazardous_ok if cond else False,
+                checks=(
+                    *_code_checks(supply_res, demand_res, demand_res if up else supply_res, demand_res),
+                    *_rule_checks(cond),
+                ),
+                generic=up,
+                **ranges,
             )
         )
     for rule in rules:
+        r_sup, r_dem = taxonomy.get(rule.supply), taxonomy.get(rule.demand)
+        ratio = unit_ratio(supply_res, demand_res, rule.ratio)
+        if ratio is None:
+            continue  # units that do not convert: refused rather than valued wrongly
+        gen_s = _covers(supply_code, rule.supply, taxonomy) == 1
+        gen_d = _covers(demand_code, rule.demand, taxonomy) == 1
+        # a generic side is held to the rule's code: its range, its grade
+        eff = _ranges(r_sup if gen_s else supply_res, r_dem if gen_d else demand_res)
         links.append(
             Link(
                 kind="rule",
                 rule_id=rule.id,
-                ratio=rule.ratio,
+                ratio=ratio,
                 max_distance_km=rule.max_distance_km.value if rule.max_distance_km else supply_reach,
                 temperature=rule.temperature or thermal,
                 concentration_tolerance_pct=rule.concentration_tolerance_pct,
                 hazardous_ok=rule.hazardous_ok,
+                checks=(
+                    *_code_checks(supply_res, demand_res, r_sup if gen_s else supply_res, r_dem if gen_d else demand_res),
+                    *_rule_checks(rule),
+                ),
+                generic=gen_s or gen_d,
+                **eff,
             )
         )
     return links
@@ -145,9 +251,11 @@ def _reach(
     out: dict[tuple[str, str], list[Link]] = {}
     for s in sorted(set(supply_codes)):
         targets = {d for d in taxonomy.ancestors(s) if d in demand_codes}
+        if generic_ok(s, taxonomy):
+            targets.update(d for d in demand_codes if Taxonomy.is_under(d, s))
         for rule in taxonomy.rules:
-            if Taxonomy.is_under(s, rule.supply):
-                targets.update(d for d in demand_codes if Taxonomy.is_under(d, rule.demand))
+            if _covers(s, rule.supply, taxonomy) >= 0:
+                targets.update(d for d in demand_codes if _covers(d, rule.demand, taxonomy) >= 0)
         for d in sorted(targets):
             links = links_between(s, d, taxonomy)
             if links:
@@ -228,6 +336,8 @@ def _usable(diagnostic: Diagnostic, taxonomy: Taxonomy) -> tuple[_Side, _Side, l
             problem = f"resource code {f.resource!r} is not in the taxonomy"
         elif not (isinstance(f.quantity, (int, float)) and math.isfinite(f.quantity) and f.quantity > 0):
             problem = "quantity is zero or missing"
+        elif f.unit != (canonical := taxonomy.get(f.resource).unit):
+            problem = f"quantity in {f.unit}, expected the resource's canonical unit {canonical}"
         elif lat is None or lon is None or not (math.isfinite(lat) and math.isfinite(lon)):
             problem = "no location (coordinates or postcode)"
         elif f.months & 0xFFF == 0:
@@ -250,23 +360,32 @@ def _usable(diagnostic: Diagnostic, taxonomy: Taxonomy) -> tuple[_Side, _Side, l
 
 
 def _choose(sup: _Side, dem: _Side, links: list[Link], si: np.ndarray, di: np.ndarray, dist: np.ndarray) -> np.ndarray:
-    """Index in ``links`` of the first link each pair satisfies, -1 when none (one pair of codes)."""
+    """Index in ``links`` of the first link each pair satisfies, -1 when none (one pair of codes).
+
+    A flow's stated temperature or concentration counts first; where it
+    states none, the range of the code the link holds it to."""
     chosen = np.full(len(si), -1, dtype=np.int64)
     if len(si) == 0:
         return chosen
     ms, md = sup.months[si], dem.months[di]
     base = (sup.company[si] != dem.company[di]) & ((ms & md & 0xFFF) != 0)
     ts, td = sup.temp[si], dem.temp[di]
-    temp_ok = np.isnan(ts) | np.isnan(td) | (ts >= td)
+    t_s_nan, t_d_nan = np.isnan(ts), np.isnan(td)
     cs, cd = sup.conc[si], dem.conc[di]
-    conc_unknown = np.isnan(cs) | np.isnan(cd)
+    c_s_nan, c_d_nan = np.isnan(cs), np.isnan(cd)
     haz_ok = ~sup.hazard[si] | dem.hazard[di]
     for k, link in enumerate(links):
         ok = base & (chosen < 0) & (dist <= link.max_distance_km)
         if link.temperature:
-            ok &= temp_ok
+            ok &= np.where(t_s_nan, link.supply_temp_max, ts) >= np.where(t_d_nan, link.demand_temp_min, td)
         if link.concentration_tolerance_pct is not None:
-            ok &= conc_unknown | (np.abs(cs - cd) <= link.concentration_tolerance_pct + 1e-9)
+            s_lo = np.where(c_s_nan, link.supply_conc[0], cs)
+            s_hi = np.where(c_s_nan, link.supply_conc[1], cs)
+            d_lo = np.where(c_d_nan, link.demand_conc[0], cd)
+            d_hi = np.where(c_d_nan, link.demand_conc[1], cd)
+            with np.errstate(invalid="ignore"):
+                gap = np.maximum(np.maximum(s_lo - d_hi, d_lo - s_hi), 0.0)
+            ok &= ~(gap > link.concentration_tolerance_pct + 1e-9)
         if not link.hazardous_ok:
             ok &= haz_ok
         chosen[ok] = k
@@ -495,6 +614,7 @@ def _build(run: _Run, pairs: _Pairs) -> list[Candidate]:
     s_months = np.bitwise_count(ms & 0xFFF).tolist()
     d_months = np.bitwise_count(md & 0xFFF).tolist()
     temp_known = (~np.isnan(sup.temp[si]) & ~np.isnan(dem.temp[di])).tolist()
+    t_sup, t_dem = sup.temp[si].tolist(), dem.temp[di].tolist()
     conc_known = (~np.isnan(sup.conc[si]) & ~np.isnan(dem.conc[di])).tolist()
     haz = sup.hazard[si].tolist()
     out: list[Candidate] = []
@@ -503,6 +623,8 @@ def _build(run: _Run, pairs: _Pairs) -> list[Candidate]:
         s_flow, d_flow = sup.flows[i], dem.flows[j]
         n_shared = shared[k]
         reasons = [link.kind]
+        if link.generic and link.kind == "rule":
+            reasons.append("generic")  # a rule reached through a generic code
         if link.temperature and temp_known[k]:
             reasons.append("temperature")
         if link.concentration_tolerance_pct is not None and conc_known[k]:
@@ -511,6 +633,16 @@ def _build(run: _Run, pairs: _Pairs) -> list[Candidate]:
             reasons.append("hazardous")
         if n_shared < max(s_months[k], d_months[k]):
             reasons.append("months")
+        checks = link.checks
+        if link.kind != "same":  # the same code on both sides already says the grade
+            if link.temperature and not temp_known[k]:
+                # unsure only when the coldest the supply may be is below what the need asks
+                lo = link.supply_temp_min if math.isnan(t_sup[k]) else t_sup[k]
+                need = link.demand_temp_min if math.isnan(t_dem[k]) else t_dem[k]
+                if lo < need:
+                    checks = (*checks, "température")
+            if link.concentration_tolerance_pct is not None and not conc_known[k]:
+                checks = (*checks, "concentration / pureté")
         out.append(
             Candidate(
                 id=f"{s_flow.id}>{d_flow.id}",
@@ -530,6 +662,7 @@ def _build(run: _Run, pairs: _Pairs) -> list[Candidate]:
                 ratio=link.ratio,
                 month_overlap=n_shared,
                 reasons=tuple(reasons),
+                checks=checks,
             )
         )
     out.sort(key=lambda c: c.id)
@@ -550,6 +683,11 @@ def _generate(
     else:
         pairs = _nearest_indexed(run, nearest) if indexed else _nearest_all(run, nearest)
     return _build(run, pairs), issues
+
+
+def is_generic(c: Candidate) -> bool:
+    """Whether a candidate rests on a generic code (its grade to be checked), directly or through a rule."""
+    return "generic" in c.reasons
 
 
 def generate_candidates(

@@ -148,6 +148,7 @@ class Candidate:
     fixed_cost_eur: float = 0.0
     month_overlap: int = 12
     reasons: tuple[str, ...] = ()
+    checks: tuple[str, ...] = ()  # French: what the partners must verify (generic codes, unknown qualities)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +216,8 @@ class Synergy:
     tonnes_diverted: float = 0.0
     route: tuple[RouteStop, ...] = ()
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    checks: tuple[str, ...] = ()  # French: what the partners must verify before the exchange
+    minor: bool = False  # below the materiality threshold: a "piste mineure", out of the plan and totals
 
     @property
     def key(self) -> str:

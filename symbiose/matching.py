@@ -11,6 +11,19 @@ candidates are kept per output flow, the best ones. They are ranked by
 multi-criteria score (benefit, CO2, classification confidence, how direct the
 link is, the companies' own figures, checked quality, distance against the
 resource's radius, share of the flow settled).
+
+A practitioner's reading of the plan:
+
+- a well-classified by-product (a waste code, both flows read with
+  confidence) whose net € comes out at zero or below once handled and
+  carried is not dropped when the CO2 it avoids pays its loss at the shadow
+  price of carbon: it is added to the plan where the flows still have room
+  (by tCO2e avoided), its € figure stated as it is (:func:`_byproduct_outlets`);
+- an exchange below the materiality threshold (``materiality_min_eur`` €/yr
+  and ``materiality_min_t`` t/yr, both) is a *piste mineure*: ``minor``,
+  out of the plan and of its totals, listed after the options;
+- two companies located at one postcode's centre are not "à 0 km": the
+  distance is said to be approximate.
 """
 
 from __future__ import annotations
@@ -19,10 +32,12 @@ import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from symbiose.candidates import generate_candidates, links_between
+from symbiose.candidates import generate_candidates, is_generic, links_between
+from symbiose.classify import LOW_CONFIDENCE
 from symbiose.domain import (
     Candidate,
     Company,
@@ -50,6 +65,7 @@ AUTO = "auto"
 AUTO_NEAREST_FROM_FLOWS = 10_000  # from this many flows, "auto" examines only the nearest partners
 AUTO_NEAREST = 10  # partners per flow examined then
 _EPS = 1e-7
+_SAME_PLACE_KM = 0.05  # two companies this close, with one postcode: placed at its centre
 
 
 def _located(flow: Flow, companies: Mapping[str, Company]) -> tuple[float, float] | None:
@@ -94,6 +110,14 @@ class _Builder:
                 stops.append(RouteStop(company_id, round(where[0], 6), round(where[1], 6), round(amount, 3), label))
         return tuple(stops)
 
+    def approximate_distance(self, c: Candidate) -> bool:
+        """Both companies share a postcode and sit at the same point: the distance is unknown, not zero."""
+        a, b = self.companies.get(c.supplier_id), self.companies.get(c.receiver_id)
+        return (
+            a is not None and b is not None and bool(a.postcode) and a.postcode == b.postcode
+            and c.distance_km <= _SAME_PLACE_KM
+        )
+
     def _details(self, c: Candidate, v: Valuation, q: float) -> dict[str, Any]:
         """How the figures were made (rounded when written out)."""
         return {
@@ -116,13 +140,22 @@ class _Builder:
             "diverted": {"quantity": v.diverted(q), "unit": v.diverted_unit},
             "sources": [{"factor": name, "source": src} for name, src in v.sources],
             "missing": list(v.missing),
+            "distance_approximate": self.approximate_distance(c),
         }
 
-    def synergy(self, c: Candidate, q: float, net: float, in_plan: bool, reason: str | None = None) -> Synergy:
+    def synergy(
+        self, c: Candidate, q: float, net: float, in_plan: bool, reason: str | None = None, *, outlet: bool = False
+    ) -> Synergy:
         v = self.valuation(c)
         co2 = c.co2_t_per_unit * q
         supply, demand = self.flows[c.supply_flow_id], self.flows[c.demand_flow_id]
-        text = explain.explain_substitution(c, supply, demand, self.names, self.tax, q, net, co2, v)
+        text = explain.explain_substitution(
+            c, supply, demand, self.names, self.tax, q, net, co2, v, approximate=self.approximate_distance(c)
+        )
+        details = self._details(c, v, q)
+        if outlet:
+            text += " " + explain.byproduct_outlet_note(self.tax.param("co2_shadow_price_eur_per_t"))
+            details["basis"] = "byproduct_outlet"
         return Synergy(
             id="",
             type=SynergyType.SUBSTITUTION,
@@ -141,7 +174,8 @@ class _Builder:
             reason=reason,
             tonnes_diverted=v.diverted(q) if v.diverted_unit == "t" else 0.0,
             route=self._route(c, q),
-            details=self._details(c, v, q),
+            details=details,
+            checks=c.checks,
         )
 
 
@@ -237,6 +271,122 @@ class LocalEngine:
         }
 
 
+_STATUS_ORDER = ("OPTIMAL", "FEASIBLE", "NOT_SOLVED", "INFEASIBLE", "ABNORMAL")
+
+
+def _worse(a: str, b: str) -> str:
+    """The worse of two solver statuses."""
+    rank = {s: i for i, s in enumerate(_STATUS_ORDER)}
+    return max(a, b, key=lambda s: rank.get(s, len(_STATUS_ORDER)))
+
+
+def _plan(
+    engine: LocalEngine,
+    valued: list[Candidate],
+    supplies: Mapping[str, float],
+    demands: Mapping[str, float],
+    outside: Mapping[str, float],
+    time_limit_s: float | None,
+) -> tuple[Solution, dict[str, Any]]:
+    """The optimiser's plan: exact matches first, then generic ones on what they leave.
+
+    A match on a generic code (its grade to be checked) must not take a need
+    from a certain one because its figures happen to be larger: the exact
+    candidates are solved first, the generic ones then fill the quantities
+    still open (each a full solve by the engine, here or on Dask)."""
+    exact = [c for c in valued if not is_generic(c)]
+    generic = [c for c in valued if is_generic(c)]
+    first, keys = engine.optimise(exact, supplies, demands, outside, time_limit_s)
+    if not generic:
+        return first, keys
+    by_id = {c.id: c for c in exact}
+    room_s, room_d = dict(supplies), dict(demands)
+    for cid, alloc in first.allocations.items():
+        c = by_id[cid]
+        room_s[c.supply_flow_id] -= alloc.quantity
+        room_d[c.demand_flow_id] -= alloc.quantity * c.ratio
+    room_s = {k: max(0.0, v) for k, v in room_s.items()}
+    room_d = {k: max(0.0, v) for k, v in room_d.items()}
+    second, keys2 = engine.optimise(generic, room_s, room_d, outside, time_limit_s)
+    rank = {st: i for i, st in enumerate(_STATUS_ORDER)}
+    merged = dict(max((keys, keys2), key=lambda k: (rank.get(str(k.get("worst_status", "OPTIMAL")), len(rank)),
+                                                    float(k.get("worst_gap", 0.0)))))  # the worse stage speaks
+    for k in ("milp_components", "candidates_in_model"):
+        merged[k] = int(keys.get(k, 0)) + int(keys2.get(k, 0))
+    if "largest_binaries" in keys or "largest_binaries" in keys2:
+        merged["largest_binaries"] = max(int(keys.get("largest_binaries", 0)), int(keys2.get("largest_binaries", 0)))
+    if "components_by_method" in keys and "components_by_method" in keys2:
+        merged["components_by_method"] = {m: keys["components_by_method"].get(m, 0) + keys2["components_by_method"].get(m, 0)
+                                          for m in {*keys["components_by_method"], *keys2["components_by_method"]}}
+    return Solution(
+        status=_worse(first.status, second.status),
+        objective_eur=first.objective_eur + second.objective_eur,
+        best_bound_eur=first.best_bound_eur + second.best_bound_eur,
+        allocations={**first.allocations, **second.allocations},
+        components=first.components + second.components,
+        solve_seconds=first.solve_seconds + second.solve_seconds,
+    ), merged
+
+
+def _byproduct_outlets(
+    b: _Builder, candidates: list[Candidate], room: dict[str, float]
+) -> list[tuple[Candidate, float]]:
+    """By-product exchanges the € plan leaves out at a zero or negative net value, worth doing anyway.
+
+    A candidate qualifies when its supply carries a waste code (the flow's or
+    its resource's), both flows were read with at least ``LOW_CONFIDENCE``,
+    it needs no pipe, and its loss per unit is paid by the CO2 it avoids at
+    the shadow price of carbon (``co2_shadow_price_eur_per_t``): a traded
+    by-product whose market price cancels the receiver's (FGD gypsum sold at
+    5 €/t, bought at 7 €/t) is still an outlet that avoids disposal and
+    extraction. Its € figure stays what it is (zero or a small cost, said in
+    the explanation). The quantity is what both flows still have room for
+    (``room``, updated), the candidates taken by tCO2e avoided per unit."""
+    if "co2_shadow_price_eur_per_t" not in b.tax.parameters:
+        return []
+    shadow = b.tax.param("co2_shadow_price_eur_per_t")
+    out = []
+    ranked = sorted(
+        (c for c in candidates if c.value_eur_per_unit <= 0 < c.co2_t_per_unit and c.fixed_cost_eur <= 0
+         and c.value_eur_per_unit + shadow * c.co2_t_per_unit >= 0),
+        key=lambda c: (-c.co2_t_per_unit, c.id),
+    )
+    for c in ranked:
+        supply, demand = b.flows[c.supply_flow_id], b.flows[c.demand_flow_id]
+        if min(supply.confidence, demand.confidence) < LOW_CONFIDENCE:
+            continue
+        if not (supply.ewc or b.tax.get(c.supply_resource).ewc) or b.valuation(c).pipe:
+            continue
+        q = min(room.get(c.supply_flow_id, 0.0), room.get(c.demand_flow_id, 0.0) / c.ratio, c.max_quantity)
+        if q <= _EPS:
+            continue
+        room[c.supply_flow_id] -= q
+        room[c.demand_flow_id] -= q * c.ratio
+        out.append((c, q))
+    return out
+
+
+def _materiality(tax: Taxonomy) -> tuple[float, float] | None:
+    names = ("materiality_min_eur", "materiality_min_t")
+    if not all(n in tax.parameters for n in names):
+        return None
+    return tax.param(names[0]), tax.param(names[1])
+
+
+def _mark_minor(synergies: list[Synergy], tax: Taxonomy) -> list[Synergy]:
+    """Substitutions below the materiality threshold become pistes mineures (out of the plan and totals)."""
+    bounds = _materiality(tax)
+    if bounds is None:
+        return synergies
+    min_eur, min_t = bounds
+    out = []
+    for s in synergies:
+        if s.type == SynergyType.SUBSTITUTION and abs(s.savings_eur) < min_eur and s.tonnes_diverted < min_t:
+            s = replace(s, in_plan=False, minor=True, reason=explain.reason_minor(min_eur, min_t))
+        out.append(s)
+    return out
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """The cyclic garbage collector off during a run, then as it was: a run allocates
@@ -296,7 +446,7 @@ def match(
     outside = dict(outside_values(diagnostic, tax))
     supplies = {f.id: f.quantity for f in diagnostic.flows if f.direction == Direction.OUT}
     demands = {f.id: f.quantity for f in diagnostic.flows if f.direction == Direction.IN}
-    solution, solver_keys = engine.optimise(valued, supplies, demands, outside, time_limit_s)
+    solution, solver_keys = _plan(engine, valued, supplies, demands, outside, time_limit_s)
     done()
     by_id = {c.id: c for c in valued}
     synergies: list[Synergy] = []
@@ -306,6 +456,11 @@ def match(
         used[c.supply_flow_id] += alloc.quantity
         used[c.demand_flow_id] += alloc.quantity * c.ratio
         synergies.append(b.synergy(c, alloc.quantity, alloc.net_benefit_eur, in_plan=True))
+    room = {f.id: max(0.0, f.quantity - used.get(f.id, 0.0)) for f in diagnostic.flows}
+    for c, q in _byproduct_outlets(b, [c for c in valued if c.id not in solution.allocations], room):
+        used[c.supply_flow_id] += q
+        used[c.demand_flow_id] += q * c.ratio
+        synergies.append(b.synergy(c, q, c.value_eur_per_unit * q, in_plan=True, outlet=True))
     # what every flow still has to give or still needs once the substitutions are done
     available = {
         f.id: max(0.0, f.quantity - used.get(f.id, 0.0)) for f in sorted(diagnostic.flows, key=lambda f: f.id)
@@ -314,7 +469,7 @@ def match(
     synergies.extend(pooled)
     done()
     synergies.extend(_left_out(b, valued, solution, supplies, demands, outside, alternatives))
-    ranked = rank_synergies(synergies, b.flows, tax)
+    ranked = rank_synergies(_mark_minor(synergies, tax), b.flows, tax)
     done()
     when = (now or datetime.now(UTC)).astimezone(UTC)
     return MatchResult(

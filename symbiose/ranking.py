@@ -16,8 +16,9 @@ synergy gets factors in [0, 1]:
     how sure the classification of the synergy's flows is (the lowest).
 ``link``
     how direct the substitution is: the same resource, a more specific one
-    (descendant), or a substitution rule of the taxonomy
-    (``rank_link_*`` parameters).
+    (descendant), a more generic one whose grade must be checked
+    (generic), or a substitution rule of the taxonomy (``rank_link_*``
+    parameters).
 ``figures``
     share of the synergy's flows whose cost the companies reported
     themselves (``cost_eur_per_unit``) rather than taken at reference prices.
@@ -40,8 +41,9 @@ is a factor whose weight (or link figure) the taxonomy does not give. The
 merit ``m`` is the weighted mean of the factors left (weights
 ``rank_weight_<factor>`` of ``parameters.yaml``, each with its rationale; a
 taxonomy with none ranks by benefit alone). Score: ``0.5 + 0.5·m`` for a
-synergy of the plan, ``0.5·m`` for one left out, so the plan always comes
-first and the score falls with the rank. Ids ``S-0001``... follow the rank;
+synergy of the plan, ``0.1 + 0.4·m`` for an option left out, ``0.1·m`` for
+a minor lead (``minor``, below the materiality threshold), so the plan
+comes first, the minor leads last, and the score falls with the rank. Ids ``S-0001``... follow the rank;
 ties are broken by net benefit, type, resource and participants, so a run is
 deterministic. The factors are written in ``details["score_factors"]``.
 The optimiser's plan itself is unchanged: it maximises the net € benefit;
@@ -87,7 +89,7 @@ class Scorer:
         params = taxonomy.parameters
         self._link = {
             kind: params[name].value if (name := f"rank_link_{kind}") in params else None
-            for kind in ("same", "descendant", "rule")
+            for kind in ("same", "descendant", "generic", "rule")
         }
         self._needs: dict[str, tuple[str, ...]] = {}  # demand code -> flow attributes it requires
 
@@ -117,7 +119,7 @@ class Scorer:
             return {f: min(1.0, max(0.0, v)) for f, v in out.items()}
         d = s.details or {}
         rule = d.get("rule", "rule")
-        link = self._link["same" if rule == "same" else "descendant" if rule == "descendant" else "rule"]
+        link = self._link[rule if rule in ("same", "descendant", "generic") else "rule"]
         if link is not None:
             out["link"] = link
         supply = flows.get(s.suppliers[0].flow_id or "")
@@ -149,6 +151,13 @@ def merit(factors: Mapping[str, float], weights: Mapping[str, float]) -> float:
     return num / total if total > 0 else 0.0
 
 
+def score_of(s: Synergy, m: float) -> float:
+    """The score of a synergy of merit ``m``: plan in [0.5, 1], options in [0.1, 0.5], minor leads in [0, 0.1]."""
+    if s.in_plan:
+        return 0.5 + 0.5 * m
+    return 0.1 * m if s.minor else 0.1 + 0.4 * m
+
+
 def rank_synergies(
     synergies: Iterable[Synergy], flows: Mapping[str, Flow], taxonomy: Taxonomy
 ) -> tuple[Synergy, ...]:
@@ -163,9 +172,9 @@ def rank_synergies(
     scored: list[tuple[tuple[Any, ...], Synergy, float, dict[str, float]]] = []
     for s in items:
         factors = scorer.factors(s)
-        score = round(min(1.0, max(0.0, 0.5 * merit(factors, scorer.weights) + (0.5 if s.in_plan else 0.0))), 4)
+        score = round(min(1.0, max(0.0, score_of(s, merit(factors, scorer.weights)))), 4)
         ids = tuple(p.flow_id or "" for p in s.suppliers + s.receivers)
-        key = (not s.in_plan, -score, -round(s.savings_eur, 2), str(s.type), s.resource, s.key, ids)
+        key = (not s.in_plan, s.minor, -score, -round(s.savings_eur, 2), str(s.type), s.resource, s.key, ids)
         scored.append((key, s, score, factors))
     scored.sort(key=lambda item: item[0])
     out = []

@@ -11,6 +11,19 @@ Per unit of supply moved::
     tCO2e = (co2_virgin_kg(demand) × ratio + co2_treatment_kg(supply)
              − transport_co2_kg_per_tkm × km × t/unit) / 1000
 
+Figures a practitioner signs:
+
+- the avoided purchase is the demand code's price; between codes of one
+  family (the same resource, a more specific or a more generic code) a
+  missing price is the supply code's, and a generic supply is never valued
+  above its own code's price (its grade is not known);
+- a company's own cost is used only within ``own_cost_max_factor`` times the
+  reference figure of its code (beyond, it is read as a unit slip: €/kg for
+  €/t, a yearly total for a unit price) and the reference is used instead,
+  listed in :attr:`Valuation.missing` as ``own cost out of range``;
+- units are checked where a link is made (:func:`unit_ratio`): a rule's ratio
+  never claims more tonnes or MWh than a unit of supply holds.
+
 Resources carried by pipe (``infrastructure: pipe``: heat, steam, water
 networks) have no per-unit transport; opening the link costs a yearly
 ``fixed_cost_eur`` instead: ``pipe_cost_eur_per_m × metres`` annualised over
@@ -83,6 +96,32 @@ def tonnes_per_unit(resource: Resource) -> float | None:
     return resource.unit_mass_t.value if resource.unit_mass_t else None
 
 
+def unit_ratio(supply: Resource, demand: Resource, rule_ratio: float | None = None) -> float | None:
+    """Demand units replaced per unit of supply, checked against the two codes' units.
+
+    Without a rule (the same resource, a more specific or a more generic
+    code): 1 when both count in the same unit, else the physical conversion
+    (unit masses, densities, energy per tonne), else ``None``: the link is
+    refused rather than valued per the wrong unit. With a rule, its ratio,
+    bounded when the units differ by what the supply physically holds (a m3
+    of liquid never replaces more tonnes than it weighs, a tonne of fuel
+    never more MWh than its energy content): converted, never inflated.
+    """
+    if supply.unit == demand.unit:
+        return 1.0 if rule_ratio is None else rule_ratio
+    ts, td = tonnes_per_unit(supply), tonnes_per_unit(demand)
+    bound: float | None = None
+    if ts and td:  # both material, with a known mass per unit
+        bound = ts / td
+    elif ts and demand.unit == "MWh" and supply.energy_mwh_per_t is not None:
+        bound = ts * supply.energy_mwh_per_t.value
+    elif supply.unit == "MWh" and td and demand.energy_mwh_per_t is not None:
+        bound = 1.0 / (td * demand.energy_mwh_per_t.value)
+    if rule_ratio is None:
+        return bound
+    return rule_ratio if bound is None else min(rule_ratio, bound)
+
+
 def pipe_link_cost_eur(distance_km: float, taxonomy: Taxonomy) -> float:
     """Yearly cost of a pipe of ``distance_km`` (investment annualised)."""
     invest = taxonomy.param("pipe_cost_eur_per_m") * distance_km * 1000.0
@@ -98,6 +137,8 @@ class _Factors:
 
     disposal: float | None
     purchase: float | None
+    disposal_ref: float | None  # the reference figures, to bound a company's own cost
+    purchase_ref: float | None
     co2_virgin: float
     co2_treatment: float
     handling: float | None  # per unit; None: handling_eur_per_t × t/unit
@@ -114,6 +155,7 @@ class _Params:
     transport_co2_kg_per_tkm: float
     handling_eur_per_t: float
     pipe_eur_per_km_year: float
+    own_cost_max_factor: float | None
     sources: dict[str, str]
 
     @classmethod
@@ -131,6 +173,9 @@ class _Params:
             transport_co2_kg_per_tkm=taxonomy.param("transport_co2_kg_per_tkm"),
             handling_eur_per_t=taxonomy.param("handling_eur_per_t"),
             pipe_eur_per_km_year=pipe_link_cost_eur(1.0, taxonomy),
+            own_cost_max_factor=(
+                taxonomy.param("own_cost_max_factor") if "own_cost_max_factor" in taxonomy.parameters else None
+            ),
             sources={n: taxonomy.parameters[n].source for n in names},
         )
 
@@ -161,8 +206,9 @@ def _factors(
     else:
         disposal = figure("disposal_cost_eur", own_disposal, s.disposal_cost_eur)
         co2_treatment = figure("co2_treatment_kg", False, s.co2_treatment_kg) or 0.0
-    purchase = figure("purchase_price_eur", own_purchase, d.purchase_price_eur)
-    co2_virgin = figure("co2_virgin_kg", False, d.co2_virgin_kg) or 0.0
+    price_fig = _purchase_figure(s, d)
+    purchase = figure("purchase_price_eur", own_purchase, price_fig)
+    co2_virgin = figure("co2_virgin_kg", False, _family_figure(s, d, d.co2_virgin_kg, s.co2_virgin_kg)) or 0.0
     pipe = s.infrastructure == "pipe"
     tonnes = tonnes_per_unit(s)
     mass_fig = s.density_t_per_m3 if s.unit == "m3" else s.unit_mass_t if s.unit == "unit" else None
@@ -186,6 +232,8 @@ def _factors(
     return _Factors(
         disposal=disposal,
         purchase=purchase,
+        disposal_ref=None if carrier_only or s.disposal_cost_eur is None else s.disposal_cost_eur.value,
+        purchase_ref=None if price_fig is None else price_fig.value,
         co2_virgin=co2_virgin,
         co2_treatment=co2_treatment,
         handling=handling,
@@ -195,6 +243,29 @@ def _factors(
         sources=tuple(sources),
         missing=tuple(missing),
     )
+
+
+def _family_figure(s: Resource, d: Resource, d_fig: Figure | None, s_fig: Figure | None) -> Figure | None:
+    """The demand code's figure, else (codes of one family) the supply code's."""
+    if d_fig is None and (Taxonomy.is_under(s.code, d.code) or Taxonomy.is_under(d.code, s.code)):
+        return s_fig
+    return d_fig
+
+
+def _purchase_figure(s: Resource, d: Resource) -> Figure | None:
+    """The price of what the receiver stops buying (see the module docstring)."""
+    d_fig, s_fig = d.purchase_price_eur, s.purchase_price_eur
+    if Taxonomy.is_under(d.code, s.code) and s.code != d.code and s_fig is not None:
+        # a generic supply: valued at most at its own code's price
+        return s_fig if d_fig is None or s_fig.value < d_fig.value else d_fig
+    return _family_figure(s, d, d_fig, s_fig)
+
+
+def _plausible(own: float, ref: float | None, factor: float | None) -> bool:
+    """Whether a company's own figure is within ``factor`` times its reference (True when unbounded)."""
+    if ref is None or factor is None or ref == 0:
+        return True
+    return abs(own) <= factor * abs(ref)
 
 
 def _per_unit(
@@ -236,6 +307,13 @@ class Valuer:
     def value(self, candidate: Candidate, supply: Flow, demand: Flow) -> Valuation:
         """The :class:`Valuation` of one candidate between its two flows."""
         s_cost, d_cost = supply.cost_eur_per_unit, demand.cost_eur_per_unit
+        f = self.factors(candidate.supply_resource, candidate.demand_resource, False, False)
+        k = self.params.own_cost_max_factor
+        notes: tuple[str, ...] = ()
+        if s_cost is not None and not _plausible(s_cost, f.disposal_ref, k):
+            s_cost, notes = None, (*notes, "own cost out of range: disposal_cost_eur")
+        if d_cost is not None and not _plausible(d_cost, f.purchase_ref, k):
+            d_cost, notes = None, (*notes, "own cost out of range: purchase_price_eur")
         f = self.factors(candidate.supply_resource, candidate.demand_resource, s_cost is not None, d_cost is not None)
         mass = f.tonnes or 0.0
         disposal = s_cost if f.disposal is None else f.disposal
@@ -256,7 +334,7 @@ class Valuer:
             diverted_unit=f.diverted_unit,
             pipe=f.pipe,
             sources=f.sources,
-            missing=f.missing,
+            missing=(*f.missing, *notes),
         )
 
 
@@ -284,8 +362,15 @@ def value_candidates(
     which = np.empty(n, dtype=np.int64)
     s_cost = np.zeros(n)
     d_cost = np.zeros(n)
+    k = p.own_cost_max_factor
     for i, c in enumerate(cands):
         sc, dc = flows[c.supply_flow_id].cost_eur_per_unit, flows[c.demand_flow_id].cost_eur_per_unit
+        if sc is not None or dc is not None:
+            ref = valuer.factors(c.supply_resource, c.demand_resource, False, False)
+            if sc is not None and not _plausible(sc, ref.disposal_ref, k):
+                sc = None
+            if dc is not None and not _plausible(dc, ref.purchase_ref, k):
+                dc = None
         key = (c.supply_resource, c.demand_resource, sc is not None, dc is not None)
         which[i] = pair.setdefault(key, len(pair))
         if sc is not None:
@@ -322,7 +407,7 @@ def _valued(c: Candidate, value: float, co2_t: float, fixed: float) -> Candidate
     return Candidate(
         c.id, c.supply_flow_id, c.demand_flow_id, c.supplier_id, c.receiver_id, c.supply_resource,
         c.demand_resource, c.rule_id, c.distance_km, c.max_quantity, c.unit, c.ratio,
-        value, co2_t, fixed, c.month_overlap, c.reasons,
+        value, co2_t, fixed, c.month_overlap, c.reasons, c.checks,
     )
 
 

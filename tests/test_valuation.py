@@ -144,3 +144,64 @@ def test_heat_recovered_from_water_does_not_avoid_the_water_disposal():
     v = value_candidate(cands[0], supply, need, tax)
     assert v.avoided_disposal_eur == 0  # the supplier still discharges its 2 €/m³ water
     assert v.avoided_purchase_eur > 0
+
+
+# --------------------------------------------------------------------------
+# Figures a practitioner signs
+# --------------------------------------------------------------------------
+
+
+def _practitioner_taxonomy(tmp_path, **params):
+    from tests.conftest import TEST_RESOURCES, TEST_RULES, fig, make_taxonomy
+
+    extra = [
+        {"code": "chemical.syrup", "label_fr": "Sirop", "label_en": "Syrup", "unit": "m3",
+         "density_t_per_m3": fig(1.2), "disposal_cost_eur": fig(20)},
+        {"code": "chemical.glucose", "label_fr": "Glucose sec", "label_en": "Dry glucose", "unit": "t",
+         "purchase_price_eur": fig(400)},
+        {"code": "agro", "label_fr": "Agro", "label_en": "Agro", "unit": "t"},
+        {"code": "agro.bran", "label_fr": "Son", "label_en": "Bran"},  # no price, none inherited
+        {"code": "agro.bran.wheat", "label_fr": "Son de blé", "label_en": "Wheat bran",
+         "purchase_price_eur": fig(120)},
+    ]
+    rules = [*TEST_RULES, {"id": "R-syrup", "supply": "chemical.syrup", "demand": "chemical.glucose", "ratio": 5.0,
+                           "label_fr": "sirop pour glucose", "source": "test-src"}]
+    return make_taxonomy(tmp_path, resources=[*TEST_RESOURCES, *extra], rules=rules,
+                         parameters={**P, **params})
+
+
+def test_a_rule_never_claims_more_tonnes_than_a_m3_weighs(tmp_path):
+    from symbiose.valuation import unit_ratio
+
+    tax = _practitioner_taxonomy(tmp_path)
+    syrup, glucose = tax.get("chemical.syrup"), tax.get("chemical.glucose")
+    assert unit_ratio(syrup, glucose, 5.0) == pytest.approx(1.2)  # bounded by the density
+    assert unit_ratio(syrup, glucose, 0.3) == pytest.approx(0.3)  # a plausible dry share is kept
+    assert unit_ratio(tax.get("wood.pallet"), tax.get("wood")) == pytest.approx(0.025)  # counted items converted
+    assert unit_ratio(tax.get("paper"), tax.get("energy.heat")) is None  # no conversion: refused
+    c, v, _ = one(tax, flow("S", "A", "out", "chemical.syrup", 1000, unit="m3"),
+                  flow("D", "B", "in", "chemical.glucose", 10_000))
+    assert c.ratio == pytest.approx(1.2)
+    assert v.avoided_purchase_eur == pytest.approx(400 * 1.2)  # per m3: at most its own weight of glucose
+
+
+def test_prices_between_codes_of_one_family(tmp_path):
+    tax = _practitioner_taxonomy(tmp_path)
+    # the need's code has no price: the supply's own (the receiver would buy that material)
+    _, v, _ = one(tax, flow("S", "A", "out", "agro.bran.wheat", 10), flow("D", "B", "in", "agro.bran", 10))
+    assert v.avoided_purchase_eur == 120 and "purchase_price_eur" not in v.missing
+    # a generic supply is never valued above its own code's price (its grade is not known)
+    _, v, _ = one(tax, flow("S", "A", "out", "wood.pallet", 10, unit="unit"),
+                  flow("D", "B", "in", "wood.pallet.euro", 10, unit="unit"))
+    assert v.avoided_purchase_eur == tax.get("wood.pallet").purchase_price_eur.value
+
+
+def test_an_own_cost_far_outside_its_reference_reads_as_a_unit_slip(tmp_path):
+    tax = _practitioner_taxonomy(tmp_path, own_cost_max_factor=10)
+    supply = flow("S", "A", "out", "paper", 100, cost_eur_per_unit=90_000.0)  # €/t typed as a yearly total
+    demand = flow("D", "B", "in", "paper", 100, cost_eur_per_unit=45.0)
+    c, v, d = one(tax, supply, demand)
+    assert v.avoided_disposal_eur == 90 and v.avoided_purchase_eur == 45  # the reference, and the plausible own cost
+    assert "own cost out of range: disposal_cost_eur" in v.missing
+    (vc,) = value_candidates([c], d, tax)
+    assert vc.value_eur_per_unit == pytest.approx(v.value_eur_per_unit)

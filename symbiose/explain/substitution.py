@@ -51,7 +51,7 @@ def compatibility(
     d_label = resource_label(candidate.demand_resource, taxonomy)
     if candidate.rule_id == "same":
         parts.append("même ressource")
-    elif candidate.rule_id == "descendant":
+    elif candidate.rule_id in ("descendant", "generic"):
         parts.append(f"« {s_label} » répond au besoin « {d_label} »")
     else:
         label = _rule_label(candidate.rule_id, taxonomy) or candidate.rule_id
@@ -73,7 +73,10 @@ def compatibility(
         parts.append(f"{candidate.month_overlap} mois sur 12 en commun")
     if valuation is not None and valuation.pipe and candidate.fixed_cost_eur > 0:
         parts.append(f"canalisation de {km(candidate.distance_km)} ({euros(candidate.fixed_cost_eur)}/an)")
-    return ", ".join(parts)
+    text = ", ".join(parts)
+    if candidate.checks:
+        text += " ; à vérifier : " + ", ".join(candidate.checks)
+    return text
 
 
 def explain_substitution(
@@ -86,8 +89,13 @@ def explain_substitution(
     net_benefit_eur: float,
     co2_avoided_t: float,
     valuation: Valuation | None = None,
+    *,
+    approximate: bool = False,
 ) -> str:
-    """One or two sentences: A gives B so much of what, how far, € and tCO2e, and why it fits."""
+    """One or two sentences: A gives B so much of what, how far, € and tCO2e, and why it fits.
+
+    ``approximate``: both companies were placed at one postcode's centre, so
+    the distance is said to be approximate rather than "à 0 km"."""
     supplier = names.get(candidate.supplier_id, candidate.supplier_id)
     receiver = names.get(candidate.receiver_id, candidate.receiver_id)
     label = resource_label(candidate.supply_resource, taxonomy)
@@ -97,9 +105,10 @@ def explain_substitution(
         else f"un coût net de {euros(-net_benefit_eur)} par an"
     )
     carbon = f"{tco2(co2_avoided_t)} évitées" if co2_avoided_t >= 0 else f"{tco2(-co2_avoided_t)} émises en plus"
+    where = "même code postal : distance approximative" if approximate else f"à {km(candidate.distance_km)}"
     first = (
         f"{supplier} peut fournir {quantity(moved, candidate.unit)} {of(label)} à {receiver}, "
-        f"à {km(candidate.distance_km)} : {money} et {carbon}."
+        f"{where} : {money} et {carbon}."
     )
     return f"{first} Compatible : {compatibility(candidate, supply, demand, taxonomy, valuation)}."
 
@@ -141,6 +150,20 @@ def reason_demand_covered(label: str, receiver_id: str, supplier_ids: Sequence[s
 def reason_link_cost(distance_km: float, fixed_cost_eur: float, pipe: bool) -> str:
     what = f"canalisation de {km(distance_km)}" if pipe else f"{km(distance_km)}"
     return f"le lien ne couvre pas son coût d'investissement ({what}, {euros(fixed_cost_eur)}/an)"
+
+
+def byproduct_outlet_note(shadow_eur_per_t: float) -> str:
+    return (
+        "Débouché de sous-produit retenu malgré sa valeur nette : le CO₂ évité, "
+        f"à la valeur tutélaire du carbone ({euros(shadow_eur_per_t)}/tCO₂e), couvre ce coût."
+    )
+
+
+def reason_minor(min_eur: float, min_t: float) -> str:
+    return (
+        f"piste mineure : moins de {euros(min_eur)} par an et moins de {quantity(min_t, 't')} détournées, "
+        "hors du plan et des totaux"
+    )
 
 
 def reason_better_plan() -> str:

@@ -153,7 +153,12 @@ class Report:
 
     @property
     def outside_plan(self) -> tuple[SynergyView, ...]:
-        return tuple(s for s in self.synergies if not s.counted)
+        return tuple(s for s in self.synergies if not s.counted and not s.payload.get("minor"))
+
+    @property
+    def minor_leads(self) -> tuple[SynergyView, ...]:
+        """Pistes mineures: below the materiality threshold, listed apart, out of the totals."""
+        return tuple(s for s in self.synergies if not s.counted and s.payload.get("minor"))
 
     @cached_property  # read many times by the templates and the workbook
     def totals(self) -> Totals:
