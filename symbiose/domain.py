@@ -10,6 +10,7 @@ report layer into :class:`Synergy` objects.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -119,6 +120,16 @@ class Diagnostic:
     @property
     def companies_by_id(self) -> dict[str, Company]:
         return {c.id: c for c in self.companies}
+
+
+def flow_location(flow: Flow, companies: Mapping[str, Company]) -> tuple[float, float] | None:
+    """Where a flow is: its own coordinates, else its company's (``companies`` by id); ``None`` when neither is known."""
+    if flow.lat is not None and flow.lon is not None:
+        return float(flow.lat), float(flow.lon)
+    company = companies.get(flow.company_id)
+    if company is not None and company.lat is not None and company.lon is not None:
+        return float(company.lat), float(company.lon)
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,168 @@
+"""Pooling synergies: one :class:`Synergy` per group worth doing, with its French explanation,
+and the per-flow values the matcher weighs against substitutions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from symbiose.domain import Diagnostic, Issue, Participant, RouteStop, Synergy, SynergyType
+from symbiose.explain import pooling as explain
+from symbiose.pooling.members import PooledFlow
+from symbiose.pooling.valuation import GroupPlan, Progress, plan_groups
+from symbiose.taxonomy import PoolingFamily, Taxonomy
+
+
+def outside_values(diagnostic: Diagnostic, taxonomy: Taxonomy) -> dict[str, float]:
+    """€ per canonical unit each ``out`` flow saves in a pooled collection rather
+    than its own; only flows of a group worth doing, only positive values.
+
+    An estimate: the groups are those :func:`pool_synergies` would form on the
+    whole flows, valued with the same cost model, but their rounds' km come
+    from :func:`symbiose.routing.estimate_round` (no routing), so the matcher
+    routes each group once, in :func:`pool_synergies`.
+    """
+    plans, _ = plan_groups(diagnostic, taxonomy, estimate=True)
+    values: dict[str, float] = {}
+    for plan in plans:
+        if plan.group.family.kind != "collection" or plan.savings_eur <= 0:
+            continue
+        pooled_unit = plan.pooled_eur_per_unit
+        for member in plan.group.members:
+            for f in member.flows:
+                value = (plan.flow_unit_costs[f.flow_id] - pooled_unit) * f.family_units_per_unit
+                if value > 0:
+                    values[f.flow_id] = value
+    return values
+
+
+def _main_resource(taxonomy: Taxonomy, family: PoolingFamily, flows: Sequence[PooledFlow]) -> str:
+    """The deepest code covering every pooled flow when it lies within the
+    family (``wood.pallet`` for EUR and damaged pallets), else the family's
+    first member code."""
+    parts = [f.resource.split(".") for f in flows]
+    common: list[str] = []
+    for level in zip(*parts):
+        if len(set(level)) > 1:
+            break
+        common.append(level[0])
+    code = ".".join(common)
+    if code in taxonomy.resources and any(taxonomy.is_under(code, m) for m in family.members):
+        return code
+    return family.members[0]
+
+
+def _route(plan: GroupPlan) -> tuple[RouteStop, ...]:
+    rnd, depot = plan.round, plan.depot
+    if rnd is None or depot is None:
+        return ()
+    label = "Collecteur / recycleur (dépôt)" if depot.company_id else "Centre du groupe (entrée de la tournée)"
+    start = RouteStop(depot.company_id, depot.lat, depot.lon, 0.0, label)
+    route = [start]
+    for trip in rnd.trips:
+        for visit in trip:
+            s = rnd.stops[visit.stop]
+            route.append(RouteStop(s.id, s.lat, s.lon, round(visit.load, 6)))
+        route.append(start)
+    return tuple(route)
+
+
+def _synergy(plan: GroupPlan, taxonomy: Taxonomy, number: int) -> Synergy:
+    group, family = plan.group, plan.group.family
+    flows = [f for m in group.members for f in m.flows]
+    participants = tuple(Participant(m.company_id, f.flow_id) for m in group.members for f in m.flows)
+    total = group.quantity
+    n = len(group.members)
+    legal = family.legal_fr
+    details: dict = {
+        "family": family.id,
+        "family_label": family.label_fr,
+        "kind": family.kind,
+        "hazardous": group.pool_class.hazardous,
+        "food_grade": group.pool_class.food_grade,
+        "companies": n,
+        "critical_mass": family.critical_mass.value,
+        "radius_km": family.radius_km.value,
+        "individual_cost_eur": round(plan.individual_cost_eur, 2),
+        "pooled_cost_eur": round(plan.pooled_cost_eur, 2),
+        "legal_fr": legal,
+    }
+    if family.kind == "collection":
+        rnd = plan.round
+        assert rnd is not None and plan.depot is not None
+        details.update({
+            "collections_per_year": plan.collections_per_year,
+            "quantity_per_collection": round(total / plan.collections_per_year, 6),
+            "round_km": round(plan.distance_km, 3),
+            "trips_per_round": rnd.vehicles,
+            "approach_km": plan.approach_km,
+            "individual_km": round(plan.individual_km, 3),
+            "pooled_km": round(plan.pooled_km, 3),
+            "transport_co2_avoided_t": round(plan.transport_co2_avoided_t, 3),
+            "treatment_co2_avoided_t": round(plan.treatment_co2_avoided_t, 3),
+            "recovery": family.recovery,
+            "depot": {"company_id": plan.depot.company_id, "lat": plan.depot.lat, "lon": plan.depot.lon},
+            "detour_factor": rnd.detour_factor,
+            "routing_status": rnd.status,
+            "routing_limit": rnd.limit,
+        })
+        text = explain.collection_round(
+            family.label_fr, n, total, family.unit, plan.distance_km, plan.collections_per_year,
+            plan.savings_eur, plan.co2_avoided_t, trips_per_round=rnd.vehicles,
+            hazardous=group.pool_class.hazardous, legal_fr=legal,
+        )
+    else:
+        details["diameter_km"] = round(plan.distance_km, 3)
+        if family.kind == "purchase":
+            text = explain.group_purchase(
+                family.label_fr, n, total, family.unit, plan.savings_eur,
+                plan.individual_cost_eur / total, plan.pooled_eur_per_unit, legal_fr=legal,
+            )
+        else:
+            text = explain.shared_service(family.label_fr, n, total, family.unit, plan.savings_eur, legal_fr=legal)
+    collection = family.kind == "collection"
+    return Synergy(
+        id=f"P-{family.id}-{number}",
+        type=SynergyType.MUTUALISATION,
+        resource=_main_resource(taxonomy, family, flows),
+        suppliers=participants if collection else (),
+        receivers=() if collection else participants,
+        quantity=round(total, 6),
+        unit=f"{family.unit}/year",
+        distance_km=round(plan.distance_km, 3),
+        savings_eur=round(plan.savings_eur, 2),
+        co2_avoided_t=round(plan.co2_avoided_t, 3),
+        score=0.0,
+        rank=0,
+        explanation=text,
+        tonnes_diverted=round(sum(f.tonnes for f in flows), 6) if collection else 0.0,
+        route=_route(plan),
+        details=details,
+    )
+
+
+def pool_synergies(
+    diagnostic: Diagnostic,
+    taxonomy: Taxonomy,
+    available: Mapping[str, float] | None = None,
+    *,
+    progress: Progress | None = None,
+    workers: int = 1,
+) -> tuple[list[Synergy], list[Issue]]:
+    """Unranked mutualisation synergies (ids ``P-<family>-<n>``) and the issues met.
+
+    ``available``: flow id → yearly quantity still free after substitutions
+    (``None``: every flow whole; an ``out`` flow not listed has nothing left,
+    an ``in`` flow not listed is whole). Only groups that save money are returned.
+    ``progress(done, total)`` is called after each group is valued;
+    ``workers`` > 1 routes the groups in a process pool.
+    """
+    plans, issues = plan_groups(diagnostic, taxonomy, available, progress=progress, workers=workers)
+    counters: Counter[str] = Counter()
+    synergies = []
+    for plan in plans:
+        if plan.savings_eur <= 0:
+            continue
+        counters[plan.group.family.id] += 1
+        synergies.append(_synergy(plan, taxonomy, counters[plan.group.family.id]))
+    return synergies, issues

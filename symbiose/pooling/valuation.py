@@ -1,0 +1,289 @@
+"""Pooling valuation: money, distance and CO2 of a group (see the package doc for the cost model).
+
+Collections are routed with :func:`symbiose.routing.solve_round`; groups are
+independent and :func:`plan_groups` values them in a process pool.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.spatial.distance import pdist
+
+from symbiose.domain import UNKNOWN_RESOURCE, Diagnostic, Direction, Issue, flow_location
+from symbiose.geo import haversine_km, km_for_chord, unit_vectors
+from symbiose.pooling.groups import Group, find_groups
+from symbiose.pooling.members import family_lookup, is_hazardous
+from symbiose.routing import Round, RoundEstimate, Stop, estimate_round, solve_round
+from symbiose.taxonomy import PoolingFamily, Taxonomy
+
+Progress = Callable[[int, int], None]
+
+ROUND_TIME_LIMIT_S = 1.0  # solver time cap for one group's round
+EXACT_DIAMETER_MAX = 2000  # above this many members, the diameter is bounded by 2 × radius
+COLLECTOR_NAF = {False: ("38.11", "38.1"), True: ("38.12",)}  # NAF of waste collection, by hazard
+
+
+@dataclass(frozen=True, slots=True)
+class Depot:
+    lat: float
+    lon: float
+    company_id: str | None  # the collector, or None for the group's centroid
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPlan:
+    """A group valued: what it saves and how (``round`` for collections only)."""
+
+    group: Group
+    individual_cost_eur: float
+    pooled_cost_eur: float
+    co2_avoided_t: float
+    distance_km: float
+    collections_per_year: int = 0
+    individual_km: float = 0.0
+    pooled_km: float = 0.0
+    approach_km: float = 0.0
+    round: Round | None = None  # None for purchases, services and estimated rounds
+    depot: Depot | None = None
+    flow_unit_costs: dict[str, float] = field(default_factory=dict, compare=False)  # individual € per family unit
+    transport_co2_avoided_t: float = 0.0  # truck-km saved (negative when the round drives more)
+    treatment_co2_avoided_t: float = 0.0  # usual treatment avoided by the pooled stream's recovery
+    estimated: bool = False  # the round's km estimated (routing.estimate_round), not routed
+
+    @property
+    def savings_eur(self) -> float:
+        return self.individual_cost_eur - self.pooled_cost_eur
+
+    @property
+    def pooled_eur_per_unit(self) -> float:
+        q = self.group.quantity
+        return self.pooled_cost_eur / q if q > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    detour_factor: float
+    truck_co2_kg_per_km: float
+    max_stops: int | None
+
+
+def _settings(taxonomy: Taxonomy, issues: list[Issue]) -> _Settings:
+    def param(name: str, fallback: float, consequence: str) -> float:
+        fig = taxonomy.parameters.get(name)
+        if fig is None:
+            issues.append(Issue(None, None, name, f"paramètre {name} absent de parameters.yaml : {consequence}"))
+            return fallback
+        return fig.value
+
+    detour = param("road_detour_factor", 1.0, "distances de tournée comptées à vol d'oiseau")
+    co2 = param("truck_co2_kg_per_km", 0.0, "CO₂ des tournées non compté")
+    max_stops = taxonomy.parameters.get("max_stops_per_round")
+    return _Settings(detour, co2, int(max_stops.value) if max_stops else None)
+
+
+def _missing_figures(family: PoolingFamily) -> list[str]:
+    needed = ["pooled_cost_eur_per_unit"]
+    if family.kind == "collection":
+        needed += ["cost_per_km_eur", "individual_trip_km"]
+    return [name for name in needed if getattr(family, name) is None]
+
+
+def collectors(diagnostic: Diagnostic, taxonomy: Taxonomy) -> dict[tuple[str, bool], list[Depot]]:
+    """Companies of the data able to receive a collection, per (family id, hazardous):
+    an ``in`` flow of the family with the same hazard, or a waste-collection NAF."""
+    family_of = family_lookup(taxonomy)
+    companies = diagnostic.companies_by_id
+    found: dict[tuple[str, bool], dict[str, Depot]] = defaultdict(dict)
+    for flow in diagnostic.flows:
+        if flow.direction != Direction.IN or flow.resource == UNKNOWN_RESOURCE:
+            continue
+        family = family_of(flow.resource)
+        loc = flow_location(flow, companies) if family is not None and family.kind == "collection" else None
+        if family is not None and loc is not None:
+            key = (family.id, is_hazardous(taxonomy, flow))
+            found[key].setdefault(flow.company_id, Depot(loc[0], loc[1], flow.company_id))
+    for company in diagnostic.companies:
+        naf = (company.naf or "").upper()
+        if company.lat is None or company.lon is None or not naf:
+            continue
+        naf = naf if "." in naf else f"{naf[:2]}.{naf[2:]}"
+        for hazardous, prefixes in COLLECTOR_NAF.items():
+            if naf.startswith(prefixes):
+                for family in taxonomy.families.values():
+                    if family.kind == "collection":
+                        found[(family.id, hazardous)].setdefault(
+                            company.id, Depot(company.lat, company.lon, company.id))
+    return {key: [depots[k] for k in sorted(depots)] for key, depots in found.items()}
+
+
+def _choose_depot(group: Group, candidates: Sequence[Depot]) -> tuple[Depot, bool]:
+    """The nearest collector within reach of the centroid, else the centroid (second value False)."""
+    lat, lon = group.centre
+    family = group.family
+    reach = max(family.radius_km.value, (family.individual_trip_km.value if family.individual_trip_km else 0) / 2)
+    if candidates:
+        d = haversine_km(lat, lon, np.array([c.lat for c in candidates]), np.array([c.lon for c in candidates]))
+        best = int(np.argmin(d))
+        if d[best] <= reach:
+            return candidates[best], True
+    return Depot(lat, lon, None), False
+
+
+def _diameter_km(group: Group) -> float:
+    ms = group.members
+    if len(ms) > EXACT_DIAMETER_MAX:
+        return 2.0 * group.family.radius_km.value
+    chord = pdist(unit_vectors([m.lat for m in ms], [m.lon for m in ms])).max()
+    return float(km_for_chord(chord))
+
+
+def _per_year(quantity: float, family: PoolingFamily) -> int:
+    """Collections a year for ``quantity``: the family's floor, or more to fit the vehicle."""
+    capacity = family.vehicle_capacity.value if family.vehicle_capacity else math.inf
+    needed = math.ceil(quantity / capacity - 1e-9) if math.isfinite(capacity) else 1
+    return max(family.min_collections_per_year, needed, 1)
+
+
+def _individual_costs(
+    member: Member, lone_transport_eur: float, pooled_unit: float
+) -> dict[str, float]:
+    """€ per family unit each flow of ``member`` costs today, alone (see the module doc)."""
+    costs = {f.flow_id: f.unit_cost_eur for f in member.flows}
+    priced = [f for f in member.flows if not f.reported]
+    q = sum(f.quantity for f in priced)
+    if priced and q > 0:
+        floor = (lone_transport_eur * q / member.quantity + q * pooled_unit) / q
+        for f in priced:
+            costs[f.flow_id] = max(f.unit_cost_eur, floor)
+    return costs
+
+
+def plan_group(
+    group: Group,
+    depots: Sequence[Depot],
+    settings: _Settings,
+    *,
+    time_limit_s: float = ROUND_TIME_LIMIT_S,
+    estimate: bool = False,
+) -> GroupPlan:
+    """Value one group: a routed round for a collection, prices for the rest.
+
+    ``estimate``: the round's length comes from :func:`symbiose.routing.estimate_round`
+    (geometry only, no solver, a few per cent off on average) instead of
+    :func:`symbiose.routing.solve_round`; the plan then has no ``round``.
+    """
+    family = group.family
+    total = group.quantity
+    pooled_unit = family.pooled_cost_eur_per_unit.value if family.pooled_cost_eur_per_unit else 0.0
+    if family.kind != "collection":
+        costs = {f.flow_id: f.unit_cost_eur for m in group.members for f in m.flows}
+        individual = sum(f.quantity * costs[f.flow_id] for m in group.members for f in m.flows)
+        return GroupPlan(group, individual, total * pooled_unit, 0.0, _diameter_km(group), flow_unit_costs=costs)
+
+    capacity = family.vehicle_capacity.value if family.vehicle_capacity else math.inf
+    per_year = _per_year(total, family)
+    depot, at_collector = _choose_depot(group, depots)
+    stops = [Stop(m.company_id, m.lat, m.lon, m.quantity / per_year) for m in group.members]
+    rnd: Round | RoundEstimate
+    if estimate:
+        rnd = estimate_round((depot.lat, depot.lon), stops, capacity,
+                             detour_factor=settings.detour_factor, max_stops_per_trip=settings.max_stops)
+    else:
+        rnd = solve_round((depot.lat, depot.lon), stops, capacity, time_limit_s=time_limit_s,
+                          detour_factor=settings.detour_factor, max_stops_per_trip=settings.max_stops)
+    generic_trip = family.individual_trip_km.value if family.individual_trip_km else 0.0
+    approach = 0.0 if at_collector else generic_trip
+    round_km = rnd.km + approach * rnd.vehicles
+    pooled_km = per_year * round_km
+    per_km = family.cost_per_km_eur.value if family.cost_per_km_eur else 0.0
+    per_stop = family.cost_per_stop_eur.value if family.cost_per_stop_eur else 0.0
+
+    if at_collector:
+        lone_trip = 2.0 * settings.detour_factor * haversine_km(
+            depot.lat, depot.lon, np.array([m.lat for m in group.members]), np.array([m.lon for m in group.members]))
+    else:
+        lone_trip = np.full(len(group.members), generic_trip)
+    individual_km = 0.0
+    costs: dict[str, float] = {}
+    for member, trip in zip(group.members, lone_trip):
+        trips = _per_year(member.quantity, family)
+        individual_km += trips * float(trip)
+        costs.update(_individual_costs(member, trips * (float(trip) * per_km + per_stop), pooled_unit))
+    individual = sum(f.quantity * costs[f.flow_id] for m in group.members for f in m.flows)
+    pooled = pooled_km * per_km + per_year * rnd.visits * per_stop + total * pooled_unit
+    transport_co2 = (individual_km - pooled_km) * settings.truck_co2_kg_per_km / 1000.0
+    treatment_co2 = (
+        sum(f.treatment_co2_kg for m in group.members for f in m.flows) / 1000.0 if family.recovery else 0.0
+    )
+    return GroupPlan(
+        group=group,
+        individual_cost_eur=individual,
+        pooled_cost_eur=pooled,
+        co2_avoided_t=transport_co2 + treatment_co2,
+        distance_km=round_km,
+        collections_per_year=per_year,
+        individual_km=individual_km,
+        pooled_km=pooled_km,
+        approach_km=approach,
+        round=rnd if isinstance(rnd, Round) else None,
+        depot=depot,
+        flow_unit_costs=costs,
+        transport_co2_avoided_t=transport_co2,
+        treatment_co2_avoided_t=treatment_co2,
+        estimated=estimate,
+    )
+
+
+def plan_groups(
+    diagnostic: Diagnostic,
+    taxonomy: Taxonomy,
+    available: Mapping[str, float] | None = None,
+    *,
+    progress: Progress | None = None,
+    workers: int = 1,
+    estimate: bool = False,
+) -> tuple[list[GroupPlan], list[Issue]]:
+    """Every group formed and valued (worth doing or not), with the issues met.
+
+    Groups are independent: ``workers`` > 1 values them in a process pool
+    (same result, in the same order). ``estimate``: rounds estimated, not
+    routed (see :func:`plan_group`).
+    """
+    issues: list[Issue] = []
+    settings = _settings(taxonomy, issues)
+    groups, member_issues = find_groups(diagnostic, taxonomy, available)
+    issues.extend(member_issues)
+    for family_id in sorted({g.family.id for g in groups}):
+        family = taxonomy.families[family_id]
+        missing = _missing_figures(family)
+        if missing:
+            issues.append(Issue(None, None, family.id, (
+                f"mutualisation « {family.label_fr} » non chiffrée : "
+                f"{', '.join(missing)} manquant dans pooling.yaml")))
+    valued = [g for g in groups if not _missing_figures(g.family)]
+    depots = collectors(diagnostic, taxonomy) if any(g.family.kind == "collection" for g in valued) else {}
+    jobs = [(g, depots.get((g.family.id, g.pool_class.hazardous), []), settings, estimate) for g in valued]
+    plans: list[GroupPlan] = []
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for plan in pool.map(_plan_job, jobs, chunksize=max(1, len(jobs) // (8 * workers))):
+                plans.append(plan)
+                if progress:
+                    progress(len(plans), len(jobs))
+    else:
+        for job in jobs:
+            plans.append(_plan_job(job))
+            if progress:
+                progress(len(plans), len(jobs))
+    return plans, issues
+
+
+def _plan_job(job: tuple[Group, Sequence[Depot], _Settings, bool]) -> GroupPlan:
+    group, depots, settings, estimate = job
+    return plan_group(group, depots, settings, estimate=estimate)
