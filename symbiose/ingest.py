@@ -32,7 +32,7 @@ from symbiose.domain import (
 from symbiose.geocode import GeocodeError, get_gazetteer, normalise_postcode
 from symbiose.taxonomy import Taxonomy, get_taxonomy
 from symbiose.text import fold, header_key
-from symbiose.units import UnitError, normalise_period, normalise_unit, to_yearly
+from symbiose.units import EXPECTED_UNITS, UnitError, normalise_period, normalise_unit, to_yearly
 
 Progress = Callable[[int, int], None]
 MAX_ROWS = 2_000_000
@@ -454,7 +454,7 @@ def _read_row(
     try:
         unit = normalise_unit(unit_text)
     except UnitError:
-        errors.append(Issue(None, "unit", unit_text, "expected one of t, kg, m3, L, MWh, kWh, GJ, unit (u, piece, palette)"))
+        errors.append(Issue(None, "unit", unit_text, EXPECTED_UNITS))
     period = None
     try:
         period = normalise_period(get("period"))

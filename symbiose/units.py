@@ -22,6 +22,28 @@ UNIT_ALIASES: dict[str, str] = {
     "unit": "item", "u": "item", "unite": "item", "unites": "item", "piece": "item", "pieces": "item",
     "palette": "item", "palettes": "item", "pce": "item",
 }
+# Counted things people write for services and purchases ("1 contrat annuel", "3 places",
+# "25 extincteurs", "2 passages"): each is a count unit of its own in the registry (a kind
+# of ``item``), so a flow keeps what was counted (``raw_unit``) and a pooling family can
+# convert it to its own unit with the figures of pooling.yaml (``unit_conversions``).
+COUNT_NOUNS: dict[str, tuple[str, ...]] = {
+    "contract": ("contrat", "contrats", "contrat annuel", "contrats annuels", "abonnement", "abonnements"),
+    "site": ("site", "sites", "etablissement", "etablissements", "batiment", "batiments"),
+    "place": ("place", "places", "berceau", "berceaux"),
+    "appliance": ("appareil", "appareils", "equipement", "equipements", "machine", "machines", "vehicule", "vehicules"),
+    "extinguisher": ("extincteur", "extincteurs"),
+    "kit": ("kit", "kits", "lot", "lots", "dotation", "dotations", "trousse", "trousses"),
+    "passage": ("passage", "passages", "ronde", "rondes"),
+    "visit": ("visite", "visites", "controle", "controles", "verification", "verifications",
+              "intervention", "interventions"),
+    "service_hour": ("h", "heure", "heures", "heure de service", "heures de service"),
+    "service_day": ("j", "journee", "journees", "jour", "jours", "jour homme", "jours hommes"),
+    "person": ("salarie", "salaries", "personne", "personnes", "employe", "employes", "stagiaire", "stagiaires",
+               "agent", "agents", "enfant", "enfants"),
+    "meal": ("repas", "couvert", "couverts"),
+}
+UNIT_ALIASES.update({spelling: noun for noun, spellings in COUNT_NOUNS.items() for spelling in spellings})
+UNIT_ALIASES.update({noun: noun for noun in COUNT_NOUNS})
 PERIOD_ALIASES: dict[str, str] = {
     "year": "year", "an": "year", "annee": "year", "ans": "year", "yearly": "year", "annuel": "year", "/an": "year",
     "month": "month", "mois": "month", "mensuel": "month",
@@ -41,6 +63,8 @@ def registry() -> pint.UnitRegistry:
     """The project's pint registry (with a countable ``item``)."""
     ureg = pint.UnitRegistry()
     ureg.define("item = [count]")
+    for noun in COUNT_NOUNS:
+        ureg.define(f"{noun} = item")
     return ureg
 
 
@@ -52,7 +76,22 @@ def normalise_unit(text: str) -> str:
     key = _UNIT_KEYS.get(fold(text or "").replace(" ", ""))
     if key is not None:
         return key
-    raise UnitError(f"unknown unit {text!r}; expected one of t, kg, m3, L, MWh, kWh, GJ, unit (u, piece, palette)")
+    raise UnitError(f"unknown unit {text!r}; {EXPECTED_UNITS}")
+
+
+EXPECTED_UNITS = (
+    "expected one of t, kg, m3, L, MWh, kWh, GJ, unit (u, piece, palette) or a count "
+    "(contrat, site, place, appareil, extincteur, kit, passage, visite, heure, jour, salarié, repas)"
+)
+
+
+@lru_cache(maxsize=4096)
+def count_noun(text: str | None) -> str | None:
+    """What a count unit as written counts (``"3 places"`` → ``"place"``, a key of
+    :data:`COUNT_NOUNS`), or ``None`` for a plain unit, item or unknown spelling."""
+    key = _UNIT_KEYS.get(fold(text or "").replace(" ", ""))
+    noun = UNIT_ALIASES.get(key) if key is not None else None
+    return noun if noun in COUNT_NOUNS else None
 
 
 def normalise_period(text: str | None) -> str:

@@ -31,7 +31,7 @@ _CATALOGUE: list[tuple[re.Pattern[str], str]] = [
         (r"^expected the company's name$", "attendu : le nom de l'entreprise"),
         (r"^expected out \(sortant\) or in \(entrant\)$", "attendu : sortant (out) ou entrant (in)"),
         (r"^expected a taxonomy code or a description of the resource$", "attendu : un code de la taxonomie ou une description de la ressource"),
-        (r"^expected one of t, kg, m3, L, MWh, kWh, GJ, unit.*$", "attendu : t, kg, m3, L, MWh, kWh, GJ ou unité (u, pièce, palette)"),
+        (r"^expected one of t, kg, m3, L, MWh, kWh, GJ, unit.*$", "attendu : t, kg, m3, L, MWh, kWh, GJ, unité (u, pièce, palette) ou un décompte (contrat, site, place, appareil, extincteur, kit, passage, visite, heure, jour, salarié, repas)"),
         (r"^expected year \(an\), month.*$", "attendu : an, mois, semaine, jour ou ponctuel"),
         (r"^expected a location: lat and lon, or a French postcode$", "attendu : une localisation (lat et lon, ou un code postal)"),
         (r"^expected both lat and lon.*$", "attendu : la latitude et la longitude (degrés WGS84)"),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from symbiose.domain import UNKNOWN_RESOURCE, Diagnostic, Direction, Flow, Issue, flow_location
 from symbiose.taxonomy import PoolingFamily, Resource, Taxonomy
-from symbiose.units import UnitError, to_yearly
+from symbiose.units import COUNT_NOUNS, UnitError, count_noun, to_yearly
 
 MAX_LISTED_IDS = 5  # flow ids quoted in one issue message
 
@@ -169,6 +169,7 @@ def pooling_members(
     issues: list[Issue] = []
     companies = diagnostic.companies_by_id
     unlocated: dict[str, list[str]] = defaultdict(list)
+    unconverted: dict[tuple[str, str], list[str]] = defaultdict(list)  # (family, count noun) -> flow ids
     # keyed by ((family id, hazardous, food grade), company id): plain tuples hash fast
     by_member: dict[tuple[tuple[str, bool, bool], str], list[PooledFlow]] = defaultdict(list)
     where: dict[tuple[tuple[str, bool, bool], str], tuple[str, tuple[float, float]]] = {}  # first flow id, place
@@ -196,6 +197,13 @@ def pooling_members(
                 f"flux {flow.id} : quantité en {flow.unit} non convertible en {family.unit} "
                 f"pour la mutualisation « {family.label_fr} » (masse unitaire ou densité manquante)")))
             continue
+        noun = count_noun(flow.raw_unit) if flow.unit == "unit" else None
+        if noun is not None:
+            figure = family.unit_conversions.get(noun)
+            if figure is not None:
+                ratio *= figure.value
+            else:
+                unconverted[(family.id, noun)].append(flow.id)
         try:
             tonnes_ratio = convert(flow, "t") if family.kind == "collection" else 0.0
         except UnitError:
@@ -220,6 +228,11 @@ def pooling_members(
             tonnes=quantity * tonnes_ratio,
             treatment_co2_kg=treatment,
         ))
+    for (family_id, noun), ids in sorted(unconverted.items()):
+        label = taxonomy.families[family_id].label_fr
+        issues.append(Issue(None, "unit", noun, (
+            f"{len(ids)} flux « {label} » comptés en {COUNT_NOUNS[noun][1]} : pooling.yaml ne donne pas "
+            f"leur équivalent pour cette mutualisation, comptés tels quels ({_ids(sorted(ids))})")))
     for family_id, ids in sorted(unlocated.items()):
         label = taxonomy.families[family_id].label_fr
         issues.append(Issue(None, "lat", None, (
