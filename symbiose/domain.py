@@ -226,6 +226,7 @@ class Synergy:
     tonnes_diverted: float = 0.0
     route: tuple[RouteStop, ...] = ()
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    kind: str = "synergy"  # "synergy", or "to_complete": a pooling group below its critical mass (a lead)
 
     @property
     def key(self) -> str:

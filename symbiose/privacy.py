@@ -303,8 +303,16 @@ class Redactor:
         return self.scrub(item)
 
     def synergy(self, item: dict[str, Any], named: bool) -> dict[str, Any]:
-        """A synergy as a portal sees it: as is once every party consented (``named``), else scrubbed."""
-        return item if named else self.scrub(item)
+        """A synergy as a portal sees it: as is once every party consented (``named``), else scrubbed.
+
+        The firms to approach of a lead ``à compléter`` (``details.prospects``) are no parties:
+        their consent is never asked, so a confidential one is anonymised even when ``named``."""
+        if not named:
+            return self.scrub(item)
+        details = item.get("details")
+        if self.hidden and isinstance(details, dict) and details.get("prospects"):
+            return {**item, "details": {**details, "prospects": self.scrub(details["prospects"])}}
+        return item
 
 
 _redactors: dict[tuple[str, int], tuple[tuple[Any, ...], Redactor]] = {}

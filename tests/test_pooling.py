@@ -240,11 +240,17 @@ def test_far_company_stays_out(tax):
     assert issues == []
 
 
-def test_below_critical_mass_no_group(tax):
+def test_below_critical_mass_is_a_lead_to_complete_out_of_the_plan(tax):
     b = Builder()
     b.flow("A", "wood.pallet", 0.8, (0, 0))
     b.flow("B", "wood.pallet", 0.9, (0.5, 0))
-    assert pool_synergies(b.build(), tax)[0] == []
+    (lead,), _ = pool_synergies(b.build(), tax)
+    assert lead.kind == "to_complete" and not lead.in_plan and "masse critique" in lead.reason
+    assert members_of(lead) == {"A", "B"}
+    assert lead.details["missing_quantity"] == pytest.approx(2.0 - 1.7)
+    assert lead.details["missing_companies"] == 1  # 0.3 t more: one more firm of their mean size
+    assert "à compléter" in lead.explanation
+    assert pool_synergies(b.build(), tax, leads=False)[0] == []
     # one company alone never makes a group, however big
     solo = Builder()
     solo.flow("A", "wood.pallet", 50.0, (0, 0))
@@ -282,8 +288,9 @@ def test_available_reduces_and_removes_quantities(tax):
     assert part.quantity == pytest.approx(2.5)
     assert members_of(part) == {"A", "B"}
     assert part.savings_eur < whole.savings_eur
-    # taking almost everything leaves less than the critical mass
-    assert pool_synergies(diagnostic, tax, {a: 0.5, c: 0.5, d: 0.5})[0] == []
+    # taking almost everything leaves less than the critical mass: a lead, no saving in the plan
+    (lead,), _ = pool_synergies(diagnostic, tax, {a: 0.5, c: 0.5, d: 0.5})
+    assert lead.kind == "to_complete" and not lead.in_plan
     # an output the mapping leaves out has been used up by substitutions
     (rest,), _ = pool_synergies(diagnostic, tax, {a: 2.0, c: 1.0})
     assert members_of(rest) == {"A", "B"} and rest.quantity == pytest.approx(3.0)
@@ -543,6 +550,8 @@ def test_pooling_datasets_find_the_expected_groups(expected_path):
     tax = get_taxonomy()
     diagnostic = read_diagnostic(expected_path.parent / "diagnostic.csv", territory=expected_path.parent.name).diagnostic
     synergies, _ = pool_synergies(diagnostic, tax)
+    leads = [s for s in synergies if s.kind == "to_complete"]
+    synergies = [s for s in synergies if s.kind == "synergy"]
     data = yaml.safe_load(expected_path.read_text(encoding="utf-8"))
     expected = data["groups"]
     problems = []

@@ -62,6 +62,9 @@ class Group:
         return (math.ceil(lacking / mean - 1e-9) if mean > 0 and lacking > 0 else 0), lacking
 
 
+REACH_CHUNK = 4096  # points whose neighbour lists are held at once
+
+
 def _reaches(count: int, quantity: float, critical_mass: float, critical_participants: float | None) -> bool:
     if count < 2:
         return False
@@ -91,30 +94,48 @@ def cluster(
         return [], []
     xyz = unit_vectors(np.asarray(lat), np.asarray(lon))
     q = np.asarray(quantity, dtype=float)
-    neighbours = cKDTree(xyz).query_ball_point(xyz, chord_for_km(radius_km), return_sorted=True)
-    counts = np.fromiter((len(nb) for nb in neighbours), np.int64, n)  # each point is its own neighbour
-    flat = np.fromiter(itertools.chain.from_iterable(neighbours), np.int64, int(counts.sum()))
-    reach = np.add.reduceat(q[flat], np.r_[0, np.cumsum(counts)[:-1]]).tolist()
+    tree = cKDTree(xyz)
+    chord = chord_for_km(radius_km)
+    reach, within = _reach(tree, xyz, q, chord)
     by_count = critical_participants is not None
     order = sorted(range(n), key=lambda i: (
-        (-len(neighbours[i]), -reach[i]) if by_count else (-reach[i], -len(neighbours[i])), keys[i]))
+        (-within[i], -reach[i]) if by_count else (-reach[i], -within[i]), keys[i]))
     taken = np.zeros(n, dtype=bool)
+
+    def free_around(i: int) -> np.ndarray:  # neighbour lists are asked one leader at a time: memory stays O(n)
+        near = np.asarray(tree.query_ball_point(xyz[i], chord), dtype=np.int64)
+        return np.sort(near[~taken[near]])
+
     complete, incomplete = [], []
     for i in order:
-        if taken[i] or not _reaches(len(neighbours[i]), reach[i], critical_mass, critical_participants):
+        if taken[i] or not _reaches(within[i], reach[i], critical_mass, critical_participants):
             continue
-        free = [j for j in neighbours[i] if not taken[j]]
+        free = free_around(i)
         if _reaches(len(free), float(q[free].sum()), critical_mass, critical_participants):
             taken[free] = True
-            complete.append(tuple(free))
+            complete.append(tuple(free.tolist()))
     for i in order:
         if taken[i]:
             continue
-        free = [j for j in neighbours[i] if not taken[j]]
+        free = free_around(i)
         if len(free) >= 2:
             taken[free] = True
-            incomplete.append(tuple(free))
+            incomplete.append(tuple(free.tolist()))
     return complete, incomplete
+
+
+def _reach(tree: cKDTree, xyz: np.ndarray, q: np.ndarray, chord: float) -> tuple[list[float], list[int]]:
+    """Quantity and number of points within ``chord`` of each point (itself included),
+    by chunks of :data:`REACH_CHUNK` points so that the neighbour lists never all sit in memory."""
+    reach = np.empty(len(q))
+    within = np.empty(len(q), dtype=np.int64)
+    for start in range(0, len(q), REACH_CHUNK):
+        neighbours = tree.query_ball_point(xyz[start:start + REACH_CHUNK], chord)
+        counts = np.fromiter((len(nb) for nb in neighbours), np.int64, len(neighbours))
+        flat = np.fromiter(itertools.chain.from_iterable(neighbours), np.int64, int(counts.sum()))
+        reach[start:start + len(counts)] = np.add.reduceat(q[flat], np.r_[0, np.cumsum(counts)[:-1]])
+        within[start:start + len(counts)] = counts
+    return reach.tolist(), within.tolist()
 
 
 def find_groups(

@@ -80,7 +80,7 @@ class _CodeInfo:
     food_grade: bool
 
 
-def _code_lookup(taxonomy: Taxonomy) -> Callable[[str], _CodeInfo | None]:
+def code_lookup(taxonomy: Taxonomy) -> Callable[[str], _CodeInfo | None]:
     """Per resource code, its family and classes (``None``: not poolable), remembered for one pass."""
     family_of = family_lookup(taxonomy)
     memo: dict[str, _CodeInfo | None] = {}
@@ -173,7 +173,7 @@ def pooling_members(
     # keyed by ((family id, hazardous, food grade), company id): plain tuples hash fast
     by_member: dict[tuple[tuple[str, bool, bool], str], list[PooledFlow]] = defaultdict(list)
     where: dict[tuple[tuple[str, bool, bool], str], tuple[str, tuple[float, float]]] = {}  # first flow id, place
-    code_info = _code_lookup(taxonomy)
+    code_info = code_lookup(taxonomy)
     convert = _converter(taxonomy)
     for flow in diagnostic.flows:
         info = code_info(flow.resource)

@@ -1,5 +1,6 @@
 """Pooling synergies: one :class:`Synergy` per group worth doing, with its French explanation,
-and the per-flow values the matcher weighs against substitutions."""
+one lead ``à compléter`` per group below its critical mass, and the per-flow values the
+matcher weighs against substitutions."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from symbiose.domain import Diagnostic, Issue, Participant, RouteStop, Synergy, SynergyType
+
+TO_COMPLETE = "to_complete"  # Synergy.kind of a group below its critical mass
+KIND_FR = {"synergy": "proposée", TO_COMPLETE: "à compléter"}
 from symbiose.explain import pooling as explain
-from symbiose.pooling.members import PooledFlow
+from symbiose.pooling.members import PoolClass, PooledFlow, code_lookup
+from symbiose.pooling.recruit import Prospect, Recruiter, wanted_prospects
 from symbiose.pooling.valuation import GroupPlan, Progress, plan_groups
 from symbiose.taxonomy import PoolingFamily, Taxonomy
 
@@ -141,28 +146,114 @@ def _synergy(plan: GroupPlan, taxonomy: Taxonomy, number: int) -> Synergy:
     )
 
 
+def _lead(plan: GroupPlan, taxonomy: Taxonomy, number: int, prospects: Sequence[Prospect]) -> Synergy:
+    """A group below its critical mass as a lead ``à compléter``: out of the plan and its totals,
+    with what it lacks and the firms to approach."""
+    group, family = plan.group, plan.group.family
+    flows = [f for m in group.members for f in m.flows]
+    participants = tuple(Participant(m.company_id, f.flow_id) for m in group.members for f in m.flows)
+    collection = family.kind == "collection"
+    n = len(group.members)
+    missing_companies, missing_quantity = group.missing()
+    by_participants = family.critical_participants is not None
+    details: dict = {
+        "family": family.id,
+        "family_label": family.label_fr,
+        "kind": family.kind,
+        "kind_fr": KIND_FR[TO_COMPLETE],
+        "hazardous": group.pool_class.hazardous,
+        "food_grade": group.pool_class.food_grade,
+        "companies": n,
+        "critical_mass": family.critical_mass.value,
+        "critical_participants": family.critical_participants.value if by_participants else None,
+        "missing_companies": missing_companies,
+        "missing_quantity": round(missing_quantity, 6),
+        "radius_km": family.radius_km.value,
+        "savings_as_is_eur": round(plan.savings_eur, 2),
+        "individual_cost_eur": round(plan.individual_cost_eur, 2),
+        "pooled_cost_eur": round(plan.pooled_cost_eur, 2),
+        "estimated": True,
+        "prospects": [p.as_dict() for p in prospects],
+        "legal_fr": family.legal_fr,
+    }
+    text = explain.group_to_complete(
+        family.label_fr, family.kind, n, group.quantity, family.unit, missing_companies,
+        missing_quantity, by_participants=by_participants, prospects=len(prospects),
+        radius_km=family.radius_km.value,
+    )
+    return Synergy(
+        id=f"P-{family.id}-{number}",
+        type=SynergyType.MUTUALISATION,
+        resource=_main_resource(taxonomy, family, flows),
+        suppliers=participants if collection else (),
+        receivers=() if collection else participants,
+        quantity=round(group.quantity, 6),
+        unit=f"{family.unit}/year",
+        distance_km=round(plan.distance_km, 3),
+        savings_eur=round(max(0.0, plan.savings_eur), 2),
+        co2_avoided_t=round(max(0.0, plan.co2_avoided_t), 3),
+        score=0.0,
+        rank=0,
+        explanation=text,
+        in_plan=False,
+        reason=explain.to_complete_reason(family.critical_mass.value, family.unit,
+                                          family.critical_participants.value if by_participants else None),
+        tonnes_diverted=round(sum(f.tonnes for f in flows), 6) if collection else 0.0,
+        details=details,
+        kind=TO_COMPLETE,
+    )
+
+
+def _declared(diagnostic: Diagnostic, taxonomy: Taxonomy) -> dict[str, set[str]]:
+    """Company ids with a poolable flow, per family id (whatever its quantity left)."""
+    info = code_lookup(taxonomy)
+    found: dict[str, set[str]] = {}
+    for flow in diagnostic.flows:
+        i = info(flow.resource)
+        if i is not None and flow.direction == i.direction:
+            found.setdefault(i.family.id, set()).add(flow.company_id)
+    return found
+
+
 def pool_synergies(
     diagnostic: Diagnostic,
     taxonomy: Taxonomy,
     available: Mapping[str, float] | None = None,
     *,
     progress: Progress | None = None,
-    workers: int = 1,
+    workers: int | None = None,
+    leads: bool = True,
 ) -> tuple[list[Synergy], list[Issue]]:
     """Unranked mutualisation synergies (ids ``P-<family>-<n>``) and the issues met.
 
     ``available``: flow id → yearly quantity still free after substitutions
     (``None``: every flow whole; an ``out`` flow not listed has nothing left,
-    an ``in`` flow not listed is whole). Only groups that save money are returned.
-    ``progress(done, total)`` is called after each group is valued;
-    ``workers`` > 1 routes the groups in a process pool.
+    an ``in`` flow not listed is whole). Groups that reach their critical mass
+    are returned when they save money (``kind`` ``synergy``); with ``leads``,
+    the groups below it too, as leads ``à compléter`` (``kind`` ``to_complete``,
+    out of the plan, with the firms to approach). ``progress(done, total)`` is
+    called after each group is valued; ``workers``: see :func:`plan_groups`.
     """
-    plans, issues = plan_groups(diagnostic, taxonomy, available, progress=progress, workers=workers)
+    plans, issues = plan_groups(diagnostic, taxonomy, available, progress=progress, workers=workers,
+                                incomplete=leads)
     counters: Counter[str] = Counter()
     synergies = []
+    taken: dict[PoolClass, set[str]] = {}
     for plan in plans:
-        if plan.savings_eur <= 0:
+        taken.setdefault(plan.group.pool_class, set()).update(m.company_id for m in plan.group.members)
+    recruiter = Recruiter(diagnostic.companies, taxonomy) if any(not p.group.complete for p in plans) else None
+    declared = _declared(diagnostic, taxonomy) if recruiter is not None else {}
+    for plan in plans:
+        group = plan.group
+        if group.complete and plan.savings_eur <= 0:
             continue
-        counters[plan.group.family.id] += 1
-        synergies.append(_synergy(plan, taxonomy, counters[plan.group.family.id]))
+        counters[group.family.id] += 1
+        if group.complete:
+            synergies.append(_synergy(plan, taxonomy, counters[group.family.id]))
+            continue
+        assert recruiter is not None
+        used = taken[group.pool_class]
+        free = {c: None for c in sorted(declared.get(group.family.id, set()) - used)}
+        prospects = recruiter.prospects(group, used, free, wanted_prospects(group.missing()[0]))
+        synergies.append(_lead(plan, taxonomy, counters[group.family.id], prospects))
     return synergies, issues

@@ -7,6 +7,8 @@ independent and :func:`plan_groups` values them in a process pool.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -24,7 +26,8 @@ from symbiose.taxonomy import PoolingFamily, Taxonomy
 
 Progress = Callable[[int, int], None]
 
-ROUND_TIME_LIMIT_S = 1.0  # solver time cap for one group's round
+MAX_WORKERS = 4  # processes routing groups by default, at most
+POOL_MIN_ROUTED = 12  # groups to route from which a process pool pays for its start
 EXACT_DIAMETER_MAX = 2000  # above this many members, the diameter is bounded by 2 × radius
 COLLECTOR_NAF = {False: ("38.11", "38.1"), True: ("38.12",)}  # NAF of waste collection, by hazard
 
@@ -169,7 +172,6 @@ def plan_group(
     depots: Sequence[Depot],
     settings: _Settings,
     *,
-    time_limit_s: float = ROUND_TIME_LIMIT_S,
     estimate: bool = False,
 ) -> GroupPlan:
     """Value one group: a routed round for a collection, prices for the rest.
@@ -195,7 +197,7 @@ def plan_group(
         rnd = estimate_round((depot.lat, depot.lon), stops, capacity,
                              detour_factor=settings.detour_factor, max_stops_per_trip=settings.max_stops)
     else:
-        rnd = solve_round((depot.lat, depot.lon), stops, capacity, time_limit_s=time_limit_s,
+        rnd = solve_round((depot.lat, depot.lon), stops, capacity,
                           detour_factor=settings.detour_factor, max_stops_per_trip=settings.max_stops)
     generic_trip = family.individual_trip_km.value if family.individual_trip_km else 0.0
     approach = 0.0 if at_collector else generic_trip
@@ -240,24 +242,33 @@ def plan_group(
     )
 
 
+def default_workers() -> int:
+    """Processes :func:`plan_groups` routes with by default: the machine's cores, at most :data:`MAX_WORKERS`."""
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+
+
 def plan_groups(
     diagnostic: Diagnostic,
     taxonomy: Taxonomy,
     available: Mapping[str, float] | None = None,
     *,
     progress: Progress | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     estimate: bool = False,
+    incomplete: bool = False,
 ) -> tuple[list[GroupPlan], list[Issue]]:
     """Every group formed and valued (worth doing or not), with the issues met.
 
-    Groups are independent: ``workers`` > 1 values them in a process pool
-    (same result, in the same order). ``estimate``: rounds estimated, not
-    routed (see :func:`plan_group`).
+    ``incomplete``: the groups below their critical mass too (after the others),
+    their rounds estimated, never routed. Groups are independent: those to
+    route go to a pool of ``workers`` processes (``None``: :func:`default_workers`)
+    when there are at least :data:`POOL_MIN_ROUTED` of them; routing is
+    deterministic, so the result is the same as in one process, in the same
+    order. ``estimate``: every round estimated, none routed (see :func:`plan_group`).
     """
     issues: list[Issue] = []
     settings = _settings(taxonomy, issues)
-    groups, member_issues = find_groups(diagnostic, taxonomy, available)
+    groups, member_issues = find_groups(diagnostic, taxonomy, available, incomplete=incomplete)
     issues.extend(member_issues)
     for family_id in sorted({g.family.id for g in groups}):
         family = taxonomy.families[family_id]
@@ -268,20 +279,37 @@ def plan_groups(
                 f"{', '.join(missing)} manquant dans pooling.yaml")))
     valued = [g for g in groups if not _missing_figures(g.family)]
     depots = collectors(diagnostic, taxonomy) if any(g.family.kind == "collection" for g in valued) else {}
-    jobs = [(g, depots.get((g.family.id, g.pool_class.hazardous), []), settings, estimate) for g in valued]
-    plans: list[GroupPlan] = []
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for plan in pool.map(_plan_job, jobs, chunksize=max(1, len(jobs) // (8 * workers))):
-                plans.append(plan)
-                if progress:
-                    progress(len(plans), len(jobs))
-    else:
-        for job in jobs:
-            plans.append(_plan_job(job))
-            if progress:
-                progress(len(plans), len(jobs))
-    return plans, issues
+    jobs = [(g, depots.get((g.family.id, g.pool_class.hazardous), []), settings, estimate or not g.complete)
+            for g in valued]
+    routed = [k for k, job in enumerate(jobs) if job[0].family.kind == "collection" and not job[3]]
+    workers = default_workers() if workers is None else workers
+    plans: list[GroupPlan | None] = [None] * len(jobs)
+    done = 0
+
+    def record(k: int, plan: GroupPlan) -> None:
+        nonlocal done
+        plans[k] = plan
+        done += 1
+        if progress:
+            progress(done, len(jobs))
+
+    if workers > 1 and len(routed) >= POOL_MIN_ROUTED:
+        # biggest rounds first so that no process is left with one long solve at the end
+        order = sorted(routed, key=lambda k: (-len(jobs[k][0].members), k))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+            for k, plan in zip(order, pool.map(_plan_job, [jobs[k] for k in order], chunksize=1)):
+                record(k, plan)
+    for k, job in enumerate(jobs):
+        if plans[k] is None:
+            record(k, _plan_job(job))
+    return [p for p in plans if p is not None], issues
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """``forkserver`` where the platform has it: workers start small instead of copying the
+    caller's memory (a million flows), and no lock held by a thread is inherited."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def _plan_job(job: tuple[Group, Sequence[Depot], _Settings, bool]) -> GroupPlan:
