@@ -32,7 +32,7 @@ from symbiose.domain import (
 from symbiose.geocode import GeocodeError, get_gazetteer, normalise_postcode
 from symbiose.taxonomy import Taxonomy, get_taxonomy
 from symbiose.text import fold, header_key
-from symbiose.units import EXPECTED_UNITS, UnitError, normalise_period, normalise_unit, to_yearly
+from symbiose.units import EXPECTED_UNITS, UnitError, normalise_period, normalise_unit, to_yearly, to_yearly_stated
 
 Progress = Callable[[int, int], None]
 MAX_ROWS = 2_000_000
@@ -530,12 +530,21 @@ def _read_row(
         return
 
     resource = tax.resources.get(code)
+    described = " ; ".join(t for t in (notes, label, text) if t)  # "3 bacs de 660 L", "~25 kg pièce"
+    density = tax.parameters.get("container_bulk_density_t_per_m3")
+    stated = None
     try:
         yearly = to_yearly(quantity, unit, period, resource)
     except UnitError as exc:
+        stated = to_yearly_stated(quantity, unit, period, resource, described, density.value if density else None)
         # the unit is a signal too: "eaux chaudes" in MWh is heat, not water
-        fallback = _alternative_for_unit(tax, alternatives, quantity, unit, period)
-        if fallback is not None:
+        fallback = None if stated is not None else _alternative_for_unit(tax, alternatives, quantity, unit, period)
+        if stated is not None:
+            yearly = stated
+            b.warnings.append(Issue(row_no, "unit", unit_text, (
+                f"{quantity:g} {unit_text} of {code} counted through the size the row states "
+                f"({described[:60]}): {yearly.quantity:.6g} {yearly.unit}/year, to check")))
+        elif fallback is not None:
             b.warnings.append(Issue(row_no, "resource", text, f"{code} is not counted in {unit_text}: classified as {fallback[0]} instead, to review"))
             code, confidence, yearly = fallback
             resource = tax.resources[code]
@@ -554,7 +563,9 @@ def _read_row(
         b.warnings.append(Issue(row_no, "quantity", q_text, "zero quantity: kept, but left out of matching"))
     if cost is not None:
         # the reported € per reported unit becomes € per canonical unit (per year of 1 reported unit)
-        one = to_yearly(1.0, unit, "once", resource).quantity
+        one_unit = None if stated is None else to_yearly_stated(
+            1.0, unit, "once", resource, described, density.value if density else None)
+        one = (one_unit or to_yearly(1.0, unit, "once", resource)).quantity
         cost = cost / one if one > 0 else None
 
     company = Company(

@@ -3,6 +3,7 @@ yearly amount in the resource's canonical unit (t, MWh, m3 or unit)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -165,3 +166,76 @@ def _across(value: float, source: str, target: str, resource: Resource | None, k
             return value / resource.density_t_per_m3.value
     shown = f"{registry()(UNIT_ALIASES[key]).units:~}"
     raise UnitError(f"{shown} cannot be converted to {target} for {code}; expected a unit of {target}")
+
+
+# --------------------------------------------------------------------------
+# What a count counts, read from the row's own words
+# --------------------------------------------------------------------------
+
+_NUMBER = r"(\d+(?:[ \u00a0\u202f]\d{3})*(?:[.,]\d+)?)"
+_SIZE_UNITS = {"kg": "kilogram", "kilos": "kilogram", "t": "tonne", "tonne": "tonne", "tonnes": "tonne",
+               "l": "liter", "litre": "liter", "litres": "liter", "m3": "meter**3", "m³": "meter**3"}
+_SIZE = re.compile(_NUMBER + r"\s*(kg|kilos|tonnes?|t|litres?|l|m3|m³)(?![a-z0-9])")
+_NOUN_AFTER_NUMBER = re.compile(_NUMBER + r"\s+([a-z]+)")
+_TEXT_NOUNS = {s: noun for noun, spellings in COUNT_NOUNS.items() for s in spellings
+               if " " not in s and len(s) > 3 and s not in {"lots", "agent", "agents", "jour", "jours"}}
+
+
+def _number(text: str) -> float:
+    return float(re.sub(r"[ \u00a0\u202f]", "", text).replace(",", "."))
+
+
+@lru_cache(maxsize=4096)
+def stated_size(text: str | None) -> tuple[float, str] | None:
+    """The size of one counted item when the row says it (``"bac de 660 L"`` → ``(0.66, "m3")``,
+    ``"24 appareils, ~25 kg pièce"`` → ``(0.025, "t")``): in t or m3, the first mass or volume
+    written in ``text``; ``None`` when there is none."""
+    folded = fold(text or "")
+    for match in _SIZE.finditer(folded):
+        value, unit = _number(match.group(1)), _SIZE_UNITS[match.group(2)]
+        if value <= 0:
+            continue
+        q = registry().Quantity(value, unit)
+        return (float(q.to("tonne").magnitude), "t") if q.check("[mass]") else (float(q.to("meter**3").magnitude), "m3")
+    return None
+
+
+@lru_cache(maxsize=4096)
+def counted_in(text: str | None) -> str | None:
+    """The count noun (key of :data:`COUNT_NOUNS`) a row's words say its count is made of:
+    the word after a number first (``"28 extincteurs"``), else the first count word."""
+    folded = fold(text or "")
+    for match in _NOUN_AFTER_NUMBER.finditer(folded):
+        noun = _TEXT_NOUNS.get(match.group(2))
+        if noun is not None:
+            return noun
+    for word in re.findall(r"[a-z]+", folded):
+        noun = _TEXT_NOUNS.get(word)
+        if noun is not None:
+            return noun
+    return None
+
+
+def to_yearly_stated(
+    quantity: float, unit: str, period: str, resource: Resource | None, described: str,
+    bulk_density_t_per_m3: float | None = None,
+) -> Yearly | None:
+    """A count of items of a mass or volume resource, through the size the row states
+    (:func:`stated_size` of ``described``: "3 bacs de 660 L", "24 appareils, ~25 kg pièce");
+    a volume becomes tonnes through the resource's density, else ``bulk_density_t_per_m3``
+    (loose waste in a container). ``None`` when the unit is no count, the resource is
+    counted in items anyway, or no size is stated."""
+    if resource is None or resource.unit == "unit" or _canonical_factor(normalise_unit(unit))[0] != "unit":
+        return None
+    size = stated_size(described)
+    if size is None:
+        return None
+    value, size_unit = size
+    if size_unit == "m3" and resource.unit == "t" and resource.density_t_per_m3 is None:
+        if not bulk_density_t_per_m3:
+            return None
+        value, size_unit = value * bulk_density_t_per_m3, "t"
+    try:
+        return to_yearly(quantity * value, size_unit, period, resource)
+    except UnitError:
+        return None

@@ -42,6 +42,8 @@ _CATALOGUE: list[tuple[re.Pattern[str], str]] = [
         (r"^expected at most (?P<n>\d+) rows$", "trop de lignes : {n} au plus"),
         (r"^the file cannot be read as (?P<kind>\w+);.*$", "le fichier ne peut pas être lu comme {kind} : attendu un CSV UTF-8 ou un classeur XLSX"),
         (r"^expected an existing territory code$", "attendu : le code d'un territoire existant"),
+        (r"^(?P<q>\S+) (?P<u>\S+) of (?P<code>\S+) counted through the size the row states \((?P<d>.*)\): (?P<v>\S+) (?P<cu>\S+)/year, to check$",
+         "{q} {u} de {code} comptés d'après la taille indiquée sur la ligne ({d}) : {v} {cu}/an, à vérifier"),
         (r"^(?P<code>\S+) cannot be counted in items.*$", "{code} ne se compte pas en unités : indiquez une masse (t, kg)"),
         (r"^(?P<u>.+) cannot be converted to (?P<target>\S+) for (?P<code>\S+); .*$", "{u} ne se convertit pas en {target} pour {code}"),
         (r"^unknown column kept as an attribute, not used$", "colonne inconnue, conservée comme attribut mais non utilisée"),

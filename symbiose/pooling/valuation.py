@@ -306,10 +306,11 @@ def plan_groups(
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
-    """``forkserver`` where the platform has it: workers start small instead of copying the
-    caller's memory (a million flows), and no lock held by a thread is inherited."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    """``spawn``: workers start small (they import symbiose, not a copy of the caller's memory,
+    which may hold a million flows), inherit no lock held by a thread, and are the caller's own
+    children (their memory is counted in its ``RUSAGE_CHILDREN``).
+    """
+    return multiprocessing.get_context("spawn")
 
 
 def _plan_job(job: tuple[Group, Sequence[Depot], _Settings, bool]) -> GroupPlan:
