@@ -45,8 +45,10 @@ Cost model (figures of ``pooling.yaml``, ``parameters.yaml``):
 - *pooled* yearly cost of a collection: ``rounds × round km ×
   cost_per_km_eur + visits × cost_per_stop_eur + quantity ×
   pooled_cost_eur_per_unit`` (treatment under a pooled contract, transport
-  excluded since the round prices it); of a purchase or service:
-  ``quantity × pooled_cost_eur_per_unit``;
+  excluded since the round prices it), where *visits* are the calls at the
+  members' doors: each member as often as its own collections need, at most
+  once per round (a firm with a weekly bin is not called on by each pass of
+  a daily round); of a purchase or service: ``quantity × pooled_cost_eur_per_unit``;
 - rounds per year: ``max(min_collections_per_year, ceil(total /
   vehicle_capacity))``, each visit taking ``quantity / rounds``; a round
   makes several trips when a truck cannot take it all or when it has more

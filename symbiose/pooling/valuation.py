@@ -167,6 +167,16 @@ def _individual_costs(
     return costs
 
 
+def _visits_per_year(group: Group, per_year: int, round_visits: int) -> int:
+    """Calls at the members' doors a year in the pooled scheme: each member as often as its own
+    collections need (``min_collections_per_year``, or more to fit the vehicle), at most once per
+    round; plus the extra calls of members too big for one load per round. A firm with a weekly
+    bin is not called on by each of a daily round's 200 passes."""
+    family = group.family
+    own = sum(min(per_year, _per_year(m.quantity, family)) for m in group.members)
+    return own + per_year * max(0, round_visits - len(group.members))
+
+
 def plan_group(
     group: Group,
     depots: Sequence[Depot],
@@ -218,7 +228,8 @@ def plan_group(
         individual_km += trips * float(trip)
         costs.update(_individual_costs(member, trips * (float(trip) * per_km + per_stop), pooled_unit))
     individual = sum(f.quantity * costs[f.flow_id] for m in group.members for f in m.flows)
-    pooled = pooled_km * per_km + per_year * rnd.visits * per_stop + total * pooled_unit
+    visits = _visits_per_year(group, per_year, rnd.visits)
+    pooled = pooled_km * per_km + visits * per_stop + total * pooled_unit
     transport_co2 = (individual_km - pooled_km) * settings.truck_co2_kg_per_km / 1000.0
     treatment_co2 = (
         sum(f.treatment_co2_kg for m in group.members for f in m.flows) / 1000.0 if family.recovery else 0.0
