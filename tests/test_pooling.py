@@ -126,12 +126,12 @@ class Builder:
         self.flows: list[Flow] = []
 
     def flow(self, company: str, resource: str, quantity: float, where=(0.0, 0.0), *,
-             direction=Direction.OUT, unit="t", hazardous=False, naf=None, cost=None) -> str:
+             direction=Direction.OUT, unit="t", hazardous=False, naf=None, cost=None, **extra) -> str:
         lat, lon = at(*where)
         self.companies.setdefault(company, Company(company, f"Entreprise {company}", lat, lon, naf=naf))
         fid = f"{company}-{resource}-{len(self.flows)}"
         self.flows.append(Flow(fid, company, direction, resource, quantity, unit, lat, lon,
-                               hazardous=hazardous, cost_eur_per_unit=cost))
+                               hazardous=hazardous, cost_eur_per_unit=cost, **extra))
         return fid
 
     def build(self, shuffle_seed: int | None = None) -> Diagnostic:
@@ -478,18 +478,79 @@ def test_deterministic_whatever_the_row_order(tax):
     assert [s.route for s in first] == [s.route for s in again]
 
 
-def test_process_pool_gives_the_same_synergies(tax):
+def test_process_pool_by_default_gives_the_same_synergies_as_one_process(tax, monkeypatch):
+    from symbiose.pooling import valuation
+
     b = Builder()
     rng = random.Random(12)
     for park in range(4):  # four parks 30 km apart, five firms each
         for i in range(5):
             b.flow(f"W{park}{i}", "wood.pallet", rng.uniform(0.5, 1.5),
                    (park * 30 + rng.uniform(-2, 2), rng.uniform(-2, 2)))
+    for i in range(60):  # and one park of 60 firms: a round routed by sectors
+        b.flow(f"Z{i:02d}", "wood.pallet", rng.uniform(0.2, 0.6), (200 + rng.uniform(-3, 3), rng.uniform(-3, 3)))
     diagnostic = b.build()
-    alone, _ = pool_synergies(diagnostic, tax)
-    pooled, _ = pool_synergies(diagnostic, tax, workers=2)
-    assert len(alone) == 4
-    assert [(s.id, s.route, s.savings_eur) for s in alone] == [(s.id, s.route, s.savings_eur) for s in pooled]
+    started = []
+
+    class CountingPool(valuation.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            started.append(kwargs.get("max_workers"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(valuation, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(valuation, "POOL_MIN_ROUTED", 2)
+    monkeypatch.setattr(valuation, "default_workers", lambda: 2)
+    alone, _ = pool_synergies(diagnostic, tax, workers=1)
+    assert started == []
+    pooled, _ = pool_synergies(diagnostic, tax)  # workers by default
+    assert started == [2]
+    assert len(alone) == 5 and max(len(s.suppliers) for s in alone) == 60
+    assert max(s.details["trips_per_round"] for s in alone) > 1
+    assert [(s.id, s.route, s.savings_eur, s.details) for s in alone] == \
+        [(s.id, s.route, s.savings_eur, s.details) for s in pooled]
+
+
+def test_participants_decide_where_the_family_counts_them(tmp_path):
+    pooling = yaml.safe_load(yaml.safe_dump(POOLING))
+    security = next(f for f in pooling["families"] if f["id"] == "security")
+    security["critical_participants"] = fig(8)
+    security["naf_hints"] = ["52.10"]
+    security["unit_conversions"] = {"contract": fig(4380), "extinguisher": fig(0.04)}
+    t = write_taxonomy(tmp_path / "tax", pooling=pooling)
+    b = Builder()
+    for i in range(6):  # six firms want night guarding: far more hours than the 2 units of critical mass
+        b.flow(f"G{i}", "service.security", 1, (i * 0.2, 0), direction=Direction.IN, unit="unit",
+               raw_unit="contrat", naf="49.41A")
+    b.flow("W1", "chemical", 1, (0.3, 0.3), naf="52.10B")  # a warehouse nearby: the NAF the family hints
+    b.flow("W2", "chemical", 1, (0.5, 0.2), naf="49.41B")  # same sector as the members
+    b.flow("W3", "chemical", 1, (0.4, 0.2), naf="10.71C")  # a bakery: no reason to ask
+    b.flow("FAR", "chemical", 1, (40, 0), naf="52.10B")  # too far
+    (lead,), _ = pool_synergies(b.build(), t)
+    assert lead.kind == "to_complete" and not lead.in_plan
+    assert lead.quantity == pytest.approx(6 * 4380)  # "1 contrat" counted in guard hours
+    assert lead.details["missing_companies"] == 2 and lead.details["missing_quantity"] == 0
+    assert "six entreprises en ont besoin" in lead.explanation and "deux de plus" in lead.explanation
+    assert [p["company_id"] for p in lead.details["prospects"]] == ["W1", "W2"]
+    assert lead.details["prospects"][0]["why"] == "secteur d'activité concerné"
+    # two more firms: the group is complete and proposed, in the plan
+    b.flow("G6", "service.security", 1, (0.1, 0.1), direction=Direction.IN, unit="unit", raw_unit="contrats")
+    b.flow("G7", "service.security", 1, (0.2, 0.1), direction=Direction.IN, unit="unit", raw_unit="contrat")
+    (full,), _ = pool_synergies(b.build(), t)
+    assert full.kind == "synergy" and full.in_plan and len(full.receivers) == 8
+
+
+def test_counts_written_in_the_notes_are_converted_and_unknown_counts_reported(tmp_path):
+    pooling = yaml.safe_load(yaml.safe_dump(POOLING))
+    security = next(f for f in pooling["families"] if f["id"] == "security")
+    security["unit_conversions"] = {"passage": fig(0.5)}
+    t = write_taxonomy(tmp_path / "tax", pooling=pooling)
+    b = Builder()
+    b.flow("A", "service.security", 730, (0, 0), direction=Direction.IN, unit="unit", raw_unit="u",
+           notes="2 passages par nuit")
+    b.flow("B", "service.security", 3, (0.2, 0), direction=Direction.IN, unit="unit", raw_unit="sites")
+    synergies, issues = pool_synergies(b.build(), t)
+    assert synergies[0].quantity == pytest.approx(730 * 0.5 + 3)
+    assert any("comptés en site" in i.message and "tels quels" in i.message for i in issues)
 
 
 def test_progress_is_reported(tax):
@@ -525,3 +586,25 @@ def test_unlocated_flows_are_reported(tax):
     synergies, issues = pool_synergies(d, tax)
     assert len(synergies) == 1 and "G" not in members_of(synergies[0])
     assert any("ghost" in i.message for i in issues)
+
+
+def test_a_confidential_prospect_is_anonymised_for_portal_keys_even_once_the_parties_consented():
+    """The firms to approach are no parties of the lead: their consent is never asked."""
+    from symbiose.privacy import HiddenCompany, Redactor
+
+    hidden = HiddenCompany("P9", "Entrepôts Discrets SAS", "anon-p9", "Entrepôt — 69 Lyon", "52", "Lyon")
+    red = Redactor([hidden], {}, [45.7601])
+    lead = {
+        "id": "S-0003", "kind": "to_complete", "suppliers": [], "receivers": [{"company_id": "G1"}],
+        "explanation": "Gardiennage mutualisé, à compléter : six entreprises en ont besoin",
+        "details": {"prospects": [
+            {"company_id": "P9", "name": "Entrepôts Discrets SAS", "naf": "52.10B", "distance_km": 0.4},
+            {"company_id": "P2", "name": "Transports Ouverts", "naf": "49.41A", "distance_km": 0.9},
+        ]},
+    }
+    seen = red.synergy(lead, named=True)
+    assert seen["details"]["prospects"][0]["company_id"] == "anon-p9"
+    assert seen["details"]["prospects"][0]["name"] == "Entrepôt — 69 Lyon"
+    assert seen["details"]["prospects"][1] == lead["details"]["prospects"][1]  # not confidential: named
+    assert seen["receivers"] == lead["receivers"] and seen["explanation"] == lead["explanation"]
+    assert "Discrets" not in str(red.synergy(lead, named=False))

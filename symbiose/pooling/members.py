@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from symbiose.domain import UNKNOWN_RESOURCE, Diagnostic, Direction, Flow, Issue, flow_location
 from symbiose.taxonomy import PoolingFamily, Resource, Taxonomy
-from symbiose.units import COUNT_NOUNS, UnitError, count_noun, to_yearly
+from symbiose.units import COUNT_NOUNS, UnitError, count_noun, counted_in, to_yearly
 
 MAX_LISTED_IDS = 5  # flow ids quoted in one issue message
 
@@ -154,6 +154,15 @@ def _ids(ids: Sequence[str]) -> str:
     return shown + (f" (+{len(ids) - MAX_LISTED_IDS})" if len(ids) > MAX_LISTED_IDS else "")
 
 
+def _counted(flow: Flow) -> str | None:
+    """What a count flow counts: its unit as written ("3 contrats"), else the words of its row
+    ("28 extincteurs", "heures de surveillance") when the unit is a plain count (u, unité)."""
+    noun = count_noun(flow.raw_unit)
+    if noun is not None:
+        return noun
+    return counted_in(flow.notes) or counted_in(flow.label) or counted_in(flow.text)
+
+
 def pooling_members(
     diagnostic: Diagnostic,
     taxonomy: Taxonomy,
@@ -197,7 +206,7 @@ def pooling_members(
                 f"flux {flow.id} : quantité en {flow.unit} non convertible en {family.unit} "
                 f"pour la mutualisation « {family.label_fr} » (masse unitaire ou densité manquante)")))
             continue
-        noun = count_noun(flow.raw_unit) if flow.unit == "unit" else None
+        noun = _counted(flow) if flow.unit == "unit" else None
         if noun is not None:
             figure = family.unit_conversions.get(noun)
             if figure is not None:
