@@ -608,3 +608,22 @@ def test_a_confidential_prospect_is_anonymised_for_portal_keys_even_once_the_par
     assert seen["details"]["prospects"][1] == lead["details"]["prospects"][1]  # not confidential: named
     assert seen["receivers"] == lead["receivers"] and seen["explanation"] == lead["explanation"]
     assert "Discrets" not in str(red.synergy(lead, named=False))
+
+
+def test_beyond_the_routing_budget_the_most_worthwhile_groups_are_routed_and_the_rest_estimated(tax):
+    b = Builder()
+    rng = random.Random(5)
+    for park in range(3):  # three parks far apart; the first has the most pallets
+        for i in range(6):
+            b.flow(f"P{park}{i}", "wood.pallet", (3.0 - park) * rng.uniform(0.5, 1.0),
+                   (park * 40 + rng.uniform(-2, 2), rng.uniform(-2, 2)))
+    diagnostic = b.build()
+    plans, issues = plan_groups(diagnostic, tax, workers=1, route_budget=12)
+    routed = [p for p in plans if p.round is not None]
+    assert len(plans) == 3 and len(routed) == 2
+    assert min(p.savings_eur for p in routed) >= max(p.savings_eur for p in plans if p.round is None) - 1e-6
+    assert any("tournées tracées" in i.message for i in issues)
+    synergies, _ = pool_synergies(diagnostic, tax, workers=1)
+    assert all(s.route for s in synergies)  # under the budget: every round routed
+    again, _ = plan_groups(diagnostic, tax, workers=1, route_budget=12)
+    assert [(p.savings_eur, p.round is None) for p in again] == [(p.savings_eur, p.round is None) for p in plans]

@@ -53,8 +53,10 @@ def collection_round(
     trips_per_round: int = 1,
     hazardous: bool = False,
     legal_fr: str | None = None,
+    estimated: bool = False,
 ) -> str:
-    """``Tournée commune de collecte des palettes : 14 entreprises, 3,1 t/an, 6,2 km par tournée, ...``"""
+    """``Tournée commune de collecte des palettes : 14 entreprises, 3,1 t/an, 6,2 km par tournée, ...``
+    (``estimated``: the round's length estimated, not routed: « environ 6,2 km »)."""
     what = _headline(family_label, "Tournée commune de collecte",
                      ("Collecte mutualisée", "Collecte commune", "Collecte"), " : ")
     hazard = " (déchets dangereux, collecte séparée)" if hazardous and "dangereu" not in family_label.lower() else ""
@@ -66,7 +68,8 @@ def collection_round(
     )
     return (
         f"{what}{hazard} : {_companies(companies)}, "
-        f"{fmt.quantity(quantity, unit)}, {fmt.km(round_km)} par tournée{trips}, "
+        f"{fmt.quantity(quantity, unit)}, {'environ ' if estimated else ''}{fmt.km(round_km)} par tournée"
+        f"{' (estimée, sans tracé)' if estimated else ''}{trips}, "
         f"{rounds_per_year} tournées/an ; économie estimée {_per_year(savings_eur)}{co2}."
         f"{_legal(legal_fr)}"
     )

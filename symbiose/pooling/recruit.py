@@ -75,6 +75,7 @@ class Recruiter:
                                            np.array([c.lon for c in self._companies])))
                       if self._companies else None)
         self._hints: dict[str, tuple[str, ...]] = {}
+        self._naf = [_naf_key(c.naf) for c in self._companies]  # normalised once per company
 
     def hints(self, family: PoolingFamily) -> tuple[str, ...]:
         """NAF prefixes (normalised) of the family and of its member resources."""
@@ -101,17 +102,15 @@ class Recruiter:
             return []
         hints = self.hints(family)
         member_ids = {m.company_id for m in group.members}
-        companies_by_id = {c.id: c for c in (self._companies[i] for i in near)}
-        divisions = {_naf_key(companies_by_id[m].naf)[:2] for m in member_ids
-                     if m in companies_by_id and companies_by_id[m].naf}
+        divisions = {self._naf[i][:2] for i in near if self._companies[i].id in member_ids and self._naf[i]}
         found = []
-        cand = [self._companies[i] for i in near if self._companies[i].id not in taken
-                and self._companies[i].id not in member_ids]
+        cand = [i for i in near if self._companies[i].id not in taken and self._companies[i].id not in member_ids]
         if not cand:
             return []
-        dist = haversine_km(lat, lon, np.array([c.lat for c in cand]), np.array([c.lon for c in cand]))
-        for c, d in zip(cand, dist):
-            naf = _naf_key(c.naf)
+        dist = haversine_km(lat, lon, np.array([self._companies[i].lat for i in cand]),
+                            np.array([self._companies[i].lon for i in cand]))
+        for i, d in zip(cand, dist):
+            c, naf = self._companies[i], self._naf[i]
             if c.id in declared:
                 why = DECLARED
             elif naf and any(naf.startswith(h) for h in hints):

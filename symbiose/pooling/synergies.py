@@ -94,12 +94,12 @@ def _synergy(plan: GroupPlan, taxonomy: Taxonomy, number: int) -> Synergy:
     }
     if family.kind == "collection":
         rnd = plan.round
-        assert rnd is not None and plan.depot is not None
+        assert plan.depot is not None
         details.update({
             "collections_per_year": plan.collections_per_year,
             "quantity_per_collection": round(total / plan.collections_per_year, 6),
             "round_km": round(plan.distance_km, 3),
-            "trips_per_round": rnd.vehicles,
+            "trips_per_round": plan.trips,
             "approach_km": plan.approach_km,
             "individual_km": round(plan.individual_km, 3),
             "pooled_km": round(plan.pooled_km, 3),
@@ -107,14 +107,15 @@ def _synergy(plan: GroupPlan, taxonomy: Taxonomy, number: int) -> Synergy:
             "treatment_co2_avoided_t": round(plan.treatment_co2_avoided_t, 3),
             "recovery": family.recovery,
             "depot": {"company_id": plan.depot.company_id, "lat": plan.depot.lat, "lon": plan.depot.lon},
-            "detour_factor": rnd.detour_factor,
-            "routing_status": rnd.status,
-            "routing_limit": rnd.limit,
+            "detour_factor": rnd.detour_factor if rnd else None,
+            "routing_status": rnd.status if rnd else "ESTIMATED",
+            "routing_limit": rnd.limit if rnd else "budget",
+            "estimated": rnd is None,
         })
         text = explain.collection_round(
             family.label_fr, n, total, family.unit, plan.distance_km, plan.collections_per_year,
-            plan.savings_eur, plan.co2_avoided_t, trips_per_round=rnd.vehicles,
-            hazardous=group.pool_class.hazardous, legal_fr=legal,
+            plan.savings_eur, plan.co2_avoided_t, trips_per_round=plan.trips,
+            hazardous=group.pool_class.hazardous, legal_fr=legal, estimated=rnd is None,
         )
     else:
         details["diameter_km"] = round(plan.distance_km, 3)

@@ -18,6 +18,7 @@ import numpy as np
 from scipy.spatial.distance import pdist
 
 from symbiose.domain import UNKNOWN_RESOURCE, Diagnostic, Direction, Issue, flow_location
+from symbiose.explain import format as fmt
 from symbiose.geo import haversine_km, km_for_chord, unit_vectors
 from symbiose.pooling.groups import Group, find_groups
 from symbiose.pooling.members import family_lookup, is_hazardous
@@ -28,6 +29,7 @@ Progress = Callable[[int, int], None]
 
 MAX_WORKERS = 4  # processes routing groups by default, at most
 POOL_MIN_ROUTED = 12  # groups to route from which a process pool pays for its start
+ROUTED_STOPS_PER_RUN = 20_000  # stops routed in one call at most (a work limit): the rest is estimated
 EXACT_DIAMETER_MAX = 2000  # above this many members, the diameter is bounded by 2 × radius
 COLLECTOR_NAF = {False: ("38.11", "38.1"), True: ("38.12",)}  # NAF of waste collection, by hazard
 
@@ -58,6 +60,7 @@ class GroupPlan:
     transport_co2_avoided_t: float = 0.0  # truck-km saved (negative when the round drives more)
     treatment_co2_avoided_t: float = 0.0  # usual treatment avoided by the pooled stream's recovery
     estimated: bool = False  # the round's km estimated (routing.estimate_round), not routed
+    trips: int = 0  # truck loads per round (collections)
 
     @property
     def savings_eur(self) -> float:
@@ -250,6 +253,7 @@ def plan_group(
         transport_co2_avoided_t=transport_co2,
         treatment_co2_avoided_t=treatment_co2,
         estimated=estimate,
+        trips=rnd.vehicles,
     )
 
 
@@ -267,6 +271,7 @@ def plan_groups(
     workers: int | None = None,
     estimate: bool = False,
     incomplete: bool = False,
+    route_budget: int | None = ROUTED_STOPS_PER_RUN,
 ) -> tuple[list[GroupPlan], list[Issue]]:
     """Every group formed and valued (worth doing or not), with the issues met.
 
@@ -276,6 +281,9 @@ def plan_groups(
     when there are at least :data:`POOL_MIN_ROUTED` of them; routing is
     deterministic, so the result is the same as in one process, in the same
     order. ``estimate``: every round estimated, none routed (see :func:`plan_group`).
+    ``route_budget``: a deterministic work limit, the stops routed in one call at most
+    (``None``: no limit); beyond it, the groups that save the most by estimate are
+    routed and the others keep their estimated round (``estimated`` true, an issue says so).
     """
     issues: list[Issue] = []
     settings = _settings(taxonomy, issues)
@@ -293,6 +301,16 @@ def plan_groups(
     jobs = [(g, depots.get((g.family.id, g.pool_class.hazardous), []), settings, estimate or not g.complete)
             for g in valued]
     routed = [k for k, job in enumerate(jobs) if job[0].family.kind == "collection" and not job[3]]
+    if route_budget is not None and sum(len(jobs[k][0].members) for k in routed) > route_budget:
+        routed_all = routed
+        routed = _within_budget(jobs, routed, route_budget)
+        keep = set(routed)
+        jobs = [job if job[3] or job[0].family.kind != "collection" or k in keep else (*job[:3], True)
+                for k, job in enumerate(jobs)]
+        issues.append(Issue(None, None, None, (
+            f"{fmt.number(len(keep))} tournées tracées (les plus rentables, {fmt.number(route_budget)} arrêts "
+            f"au plus par calcul) ; les {fmt.number(len(routed_all) - len(keep))} autres ont une longueur "
+            "estimée, sans tracé")))
     workers = default_workers() if workers is None else workers
     plans: list[GroupPlan | None] = [None] * len(jobs)
     done = 0
@@ -314,6 +332,21 @@ def plan_groups(
         if plans[k] is None:
             record(k, _plan_job(job))
     return [p for p in plans if p is not None], issues
+
+
+def _within_budget(jobs: Sequence[tuple], routed: Sequence[int], budget: int) -> list[int]:
+    """The collection groups to route when all of them would pass ``budget`` stops: the most
+    worthwhile first by their estimated savings (then by family and first member: deterministic)."""
+    estimated = {k: plan_group(jobs[k][0], jobs[k][1], jobs[k][2], estimate=True).savings_eur for k in routed}
+    order = sorted(routed, key=lambda k: (-estimated[k], jobs[k][0].family.id, jobs[k][0].members[0].company_id))
+    chosen, used = [], 0
+    for k in order:
+        size = len(jobs[k][0].members)
+        if used + size > budget:
+            continue
+        chosen.append(k)
+        used += size
+    return sorted(chosen)
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
