@@ -239,6 +239,12 @@ def _rss_mb() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its finished children (the routing workers)."""
+    return sum(getattr(resource.getrusage(w), f) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for f in ("ru_utime", "ru_stime"))
+
+
 def _peak_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # kB on Linux
 
@@ -249,12 +255,14 @@ def measure_scale(n_flows: int, layout: str, tax: Taxonomy) -> dict:
     diagnostic = synthetic_territory(n_flows, tax, layout=layout)
     t_gen = time.perf_counter() - t0
     rss_before = _rss_mb()
+    cpu0 = _cpu_s()
     t0 = time.perf_counter()
     values = outside_values(diagnostic, tax)
     t_outside = time.perf_counter() - t0
     t0 = time.perf_counter()
     synergies, _ = pool_synergies(diagnostic, tax)
     t_pool = time.perf_counter() - t0
+    cpu = _cpu_s() - cpu0
     kept = [s for s in synergies if getattr(s, "kind", "synergy") == "synergy"]
     leads = [s for s in synergies if getattr(s, "kind", "synergy") != "synergy"]
     sizes = [len(_members(s)) for s in kept]
@@ -262,7 +270,8 @@ def measure_scale(n_flows: int, layout: str, tax: Taxonomy) -> dict:
         "flows": n_flows, "layout": layout, "companies": len(diagnostic.companies),
         "generate_s": t_gen, "outside_s": t_outside, "pool_s": t_pool, "outside_flows": len(values),
         "synergies": len(kept), "leads": len(leads), "max_group": max(sizes, default=0),
-        "savings_eur": sum(s.savings_eur for s in kept),
+        "savings_eur": sum(s.savings_eur for s in kept), "cpu_s": cpu,
+        "routed": sum(1 for s in kept if s.route), "estimated": sum(1 for s in kept if s.details.get("estimated")),
         "rss_before_mb": rss_before, "peak_mb": _peak_mb(resource.RUSAGE_SELF),
         "children_peak_mb": _peak_mb(resource.RUSAGE_CHILDREN),
     }
@@ -339,25 +348,31 @@ def render(parks: list[dict], parks_before: list[dict] | None, round_row: dict |
             "## Scale",
             "",
             "One fresh process per territory. *pooling s*: `outside_values` + `pool_synergies` (routing in a "
-            "process pool by default); *peak MB*: peak resident memory of the process, territory included "
+            "process pool by default), wall clock; *CPU s*: the CPU time they took, routing workers included "
+            "(on a shared machine the wall clock mostly measures the other jobs); *routed / estimated*: "
+            "collection rounds routed, and estimated beyond the routing budget; "
+            "*peak MB*: peak resident memory of the process, territory included "
             "(+ its routing workers); *pooling MB*: what the pooling adds to the territory already in memory "
             "(peak − resident before pooling). *before*: the baseline checkout on the same territory in the "
             "same run; ratios are after / before.",
             "",
-            "| layout | flows | companies | synergies / leads | largest group | pooling s | peak MB (+ workers) "
-            "| pooling MB | before s | before peak MB | time ratio | memory ratio |",
-            "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| layout | flows | companies | synergies / leads | routed / estimated | largest group | pooling s "
+            "| CPU s | peak MB (+ workers) | pooling MB | before s | before CPU s | before peak MB | CPU ratio "
+            "| memory ratio |",
+            "|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in scale:
             b = r.get("before")
             t = r["outside_s"] + r["pool_s"]
             bt = b["outside_s"] + b["pool_s"] if b else None
+            bc = b.get("cpu_s") if b else None
             lines.append(
                 f"| {r['layout']} | {r['flows']:,} | {r['companies']:,} | {r['synergies']:,} / {r['leads']:,} "
-                f"| {r['max_group']:,} | {t:.1f} | {r['peak_mb']:,.0f} (+{r['children_peak_mb']:,.0f}) "
+                f"| {r['routed']:,} / {r['estimated']:,} "
+                f"| {r['max_group']:,} | {t:.1f} | {r['cpu_s']:.1f} | {r['peak_mb']:,.0f} (+{r['children_peak_mb']:,.0f}) "
                 f"| {r['peak_mb'] - r['rss_before_mb']:,.0f} "
-                f"| {_fmt(bt, 1)} | {_fmt(b['peak_mb'], 0) if b else '–'} "
-                f"| {_fmt(t / bt if bt else None)} | {_fmt(r['peak_mb'] / b['peak_mb'] if b else None)} |"
+                f"| {_fmt(bt, 1)} | {_fmt(bc, 1)} | {_fmt(b['peak_mb'], 0) if b else '–'} "
+                f"| {_fmt(r['cpu_s'] / bc if bc else None)} | {_fmt(r['peak_mb'] / b['peak_mb'] if b else None)} |"
             )
         lines.append("")
     return "\n".join(lines) + "\n"
