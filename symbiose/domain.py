@@ -10,6 +10,7 @@ report layer into :class:`Synergy` objects.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -121,6 +122,16 @@ class Diagnostic:
         return {c.id: c for c in self.companies}
 
 
+def flow_location(flow: Flow, companies: Mapping[str, Company]) -> tuple[float, float] | None:
+    """Where a flow is: its own coordinates, else its company's (``companies`` by id); ``None`` when neither is known."""
+    if flow.lat is not None and flow.lon is not None:
+        return float(flow.lat), float(flow.lon)
+    company = companies.get(flow.company_id)
+    if company is not None and company.lat is not None and company.lon is not None:
+        return float(company.lat), float(company.lon)
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A possible exchange from one output flow to one input flow.
@@ -218,6 +229,7 @@ class Synergy:
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     checks: tuple[str, ...] = ()  # French: what the partners must verify before the exchange
     minor: bool = False  # below the materiality threshold: a "piste mineure", out of the plan and totals
+    kind: str = "synergy"  # "synergy", or "to_complete": a pooling group below its critical mass (a lead)
 
     @property
     def key(self) -> str:

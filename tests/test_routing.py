@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from symbiose.geo import haversine_km
-from symbiose.routing import DISTANCE_SCALE, Stop, estimate_round, solve_round
+from symbiose.routing import DISTANCE_SCALE, Stop, estimate_round, solve_round, sweep_sectors
 
 DEPOT = (43.40, 5.00)
 
@@ -142,12 +142,49 @@ def test_detour_factor_scales_lengths():
     assert road.km == pytest.approx(plain.km * 1.25, rel=1e-6)
 
 
-def test_fifty_stops_within_a_second_and_all_visited():
+def test_fifty_stops_all_visited_with_a_work_limit_not_a_clock():
     stops = random_stops(50, 5, demand=0.2)
-    rnd = solve_round(DEPOT, stops, 4.0, time_limit_s=1.0)
-    assert rnd.solve_seconds < 1.5
+    rnd = solve_round(DEPOT, stops, 4.0)
     assert sorted(v.stop for t in rnd.trips for v in t) == list(range(50))
+    assert rnd.limit == "solutions"  # no wall-clock limit unless asked
     assert rnd.status in {"ROUTING_SUCCESS", "ROUTING_OPTIMAL", "ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED"}
+
+
+def test_sweep_sectors_cover_every_stop_once_within_their_limits():
+    stops = [Stop(s.id, s.lat, s.lon, random.Random(i).uniform(0.1, 3.0)) for i, s in enumerate(random_stops(150, 8))]
+    sectors = sweep_sectors(DEPOT, stops, 5.0, max_visits=20, max_trips=3)
+    assert sorted(i for sec in sectors for i in sec) == list(range(150))
+    for sec in sectors:
+        assert len(sec) <= 20 and sum(stops[i].demand for i in sec) <= 15.0 + 1e-9
+    # sectors are angular slices around the depot: their angle ranges do not interleave
+    def angle(i):
+        return math.atan2(stops[i].lat - DEPOT[0], (stops[i].lon - DEPOT[1]) * math.cos(math.radians(DEPOT[0])))
+    spans = sorted((min(map(angle, sec)), max(map(angle, sec))) for sec in sectors)
+    overlaps = sum(1 for (_, hi), (lo, _) in zip(spans, spans[1:]) if lo < hi - 1e-12)
+    assert overlaps <= 1  # at most the sector that wraps round the widest gap
+
+
+def test_large_round_is_routed_by_sectors_and_stays_close_to_one_solve():
+    stops = random_stops(120, 3, demand=0.3)
+    whole = solve_round(DEPOT, stops, 6.0, sector_visits=None)
+    cut = solve_round(DEPOT, stops, 6.0, sector_visits=40)
+    assert sorted(v.stop for t in cut.trips for v in t) == list(range(120))
+    for trip in cut.trips:
+        assert sum(v.load for v in trip) <= 6.0 * (1 + 1e-6)
+    assert cut.km == pytest.approx(sum(cut.trip_km))
+    assert cut.km <= whole.km * 1.15  # sectors cost little: each holds whole truck loads
+    again = solve_round(DEPOT, stops, 6.0, sector_visits=40)
+    assert (again.trips, again.km) == (cut.trips, cut.km)
+
+
+def test_guided_search_needs_a_limit_and_unknown_metaheuristics_are_refused():
+    stops = random_stops(5, 1)
+    with pytest.raises(ValueError):
+        solve_round(DEPOT, stops, 4.0, solutions_per_visit=0)
+    with pytest.raises(ValueError):
+        solve_round(DEPOT, stops, 4.0, metaheuristic="tabu")
+    guided = solve_round(DEPOT, stops, math.inf, metaheuristic="guided")
+    assert sorted(guided.order) == list(range(5))
 
 
 def test_same_input_same_round():

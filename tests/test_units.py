@@ -1,6 +1,7 @@
 """Yearly normalisation of diagnostic quantities (pint + taxonomy factors)."""
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -60,3 +61,51 @@ def test_unknown_unit_and_period():
     with pytest.raises(UnitError):
         normalise_period("parfois")
     assert not math.isnan(to_yearly(0, "t", "year", None).quantity)
+
+
+def test_counts_people_write_are_counts_and_keep_what_they_count(tax):
+    from symbiose.units import count_noun
+
+    guard = tax.get("service.security")
+    for written, noun in [("contrat", "contract"), ("Contrats annuels", "contract"), ("places", "place"),
+                          ("berceaux", "place"), ("extincteurs", "extinguisher"), ("kits", "kit"),
+                          ("passages", "passage"), ("heures", "service_hour"), ("salariés", "person")]:
+        assert count_noun(written) == noun
+        assert to_yearly(3, normalise_unit(written), "year", guard).quantity == pytest.approx(3.0)
+    assert count_noun("u") is None and count_noun("t") is None
+    with pytest.raises(UnitError, match="contrat, site, place"):
+        normalise_unit("brouettes")
+
+
+def test_a_count_of_containers_becomes_tonnes_through_the_size_the_row_states(tax):
+    from symbiose.units import counted_in, stated_size, to_yearly_stated
+
+    assert stated_size("bac de 660 L collecté(s) par semaine") == pytest.approx((0.66, "m3"))
+    assert stated_size("rotations de benne 30 m³ par mois") == pytest.approx((30.0, "m3"))
+    assert stated_size("24 appareils par an, ~25 kg pièce") == pytest.approx((0.025, "t"))
+    assert stated_size("gardiennage de nuit") is None
+    assert counted_in("28 extincteurs") == "extinguisher" and counted_in("heures de surveillance") == "service_hour"
+    mixed = tax.get("waste.mixed_ordinary")
+    weekly_bins = to_yearly_stated(3, "u", "week", mixed, "bac de 660 L", bulk_density_t_per_m3=0.08)
+    assert weekly_bins.unit == "t"
+    density = mixed.density_t_per_m3.value if mixed.density_t_per_m3 else 0.08  # the resource's own, else the bulk one
+    assert weekly_bins.quantity == pytest.approx(3 * 0.66 * density * 52.1775, rel=1e-3)
+    plain = replace(mixed, density_t_per_m3=None)
+    assert to_yearly_stated(3, "u", "week", plain, "bac de 660 L", bulk_density_t_per_m3=0.08).quantity == \
+        pytest.approx(3 * 0.66 * 0.08 * 52.1775, rel=1e-3)
+    assert to_yearly_stated(3, "u", "week", plain, "bac de 660 L") is None  # no density: no guess
+    assert to_yearly_stated(3, "t", "week", mixed, "bac de 660 L") is None  # not a count
+    assert to_yearly_stated(3, "u", "week", mixed, "DIB en mélange") is None  # no size stated
+
+
+def test_import_reads_the_bins_of_the_notes_instead_of_dropping_the_row():
+    from symbiose.ingest import read_diagnostic
+
+    csv = ("id_entreprise;entreprise;sens;ressource;quantite;unite;frequence;lat;lon;remarques\n"
+           "a01;Menuiserie;sortant;DIB en mélange;3;u;semaine;47.5;-0.58;bac de 660 L collecté(s) par semaine\n")
+    parsed = read_diagnostic(csv.encode("utf-8"), territory="t")
+    assert parsed.ok, parsed.errors
+    (flow,) = parsed.diagnostic.flows
+    assert flow.resource.startswith("waste") and flow.unit == "t"
+    assert 3 * 0.66 * 0.05 * 52 < flow.quantity < 3 * 0.66 * 0.3 * 52  # bins of loose waste: 50-300 kg/m3
+    assert any("size the row states" in w.message for w in parsed.warnings)

@@ -94,13 +94,14 @@ def _family_row(fam: PoolingFamily) -> str:
         fam.kind,
         ", ".join(f"`{m}`" for m in fam.members),
         fam.unit,
-        _fig(fam.critical_mass),
+        f"{_fig(fam.critical_participants)} firms" if fam.critical_participants else _fig(fam.critical_mass),
         _fig(fam.radius_km),
         _fig(fam.individual_cost_eur_per_unit),
         _fig(fam.pooled_cost_eur_per_unit),
         str(fam.min_collections_per_year) if fam.kind == "collection" else "",
         _cell(fam.legal_fr or ""),
-        ", ".join(_figure_sources(fam)),
+        ", ".join(f"{noun} = {_fig(fig)}" for noun, fig in fam.unit_conversions.items()),
+        ", ".join(dict.fromkeys([*_figure_sources(fam), *(f.source for f in fam.unit_conversions.values())])),
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -187,9 +188,9 @@ def render(tax: Taxonomy) -> str:
         "",
         "## Pooling families",
         "",
-        "| id | label (fr) | kind | members | unit | critical mass / yr | radius km "
-        "| alone €/unit | pooled €/unit | collections / yr | legal (fr) | sources |",
-        "|---|---|---|---|---|---:|---:|---:|---:|---:|---|---|",
+        "| id | label (fr) | kind | members | unit | critical mass / yr (or firms) | radius km "
+        "| alone €/unit | pooled €/unit | collections / yr | legal (fr) | counts written (unit each) | sources |",
+        "|---|---|---|---|---|---:|---:|---:|---:|---:|---|---|---|",
     ]
     out += [_family_row(f) for f in tax.families.values()]
     out += _ewc_section(tax)

@@ -61,7 +61,8 @@ TEMPLATES: dict[str, str] = {
     "company_name.missing": "le nom de l'entreprise attendu",
     "company.renamed": "l'entreprise {company} porte déjà le nom « {known} » : premier nom conservé",
     "direction.invalid": "sortant (out) ou entrant (in) attendu",
-    "unit.invalid": "t, kg, m3, L, MWh, kWh, GJ ou unité (u, pièce, palette) attendu",
+    "unit.invalid": "t, kg, m3, L, MWh, kWh, GJ, unité (u, pièce, palette) ou un décompte (contrat, site, place, appareil, extincteur, kit, passage, visite, heure, jour, salarié, repas) attendu",
+    "unit.stated_size": "{quantity} {unit} de {code} comptés d'après la taille indiquée sur la ligne ({described}) : {amount} {canonical}/an, à vérifier",
     "unit.not_convertible": "une unité de {target} attendue pour {code} ({unit} ne s'y convertit pas)",
     "unit.no_unit_mass": "une masse (t, kg) attendue pour {code} : la taxonomie ne donne pas sa masse unitaire",
     "period.invalid": "an, mois, semaine, jour ou ponctuel attendu",
@@ -84,7 +85,7 @@ WARNINGS = frozenset({
     "file.no_rows", "file.cp1252", "file.utf16", "header.ambiguous", "header.shadowed", "header.unknown",
     "quantity.dotted", "quantity.zero", "ewc.not_listed", "city.mismatch", "company.renamed",
     "resource.unknown", "resource.low_confidence", "resource.unit_fallback", "resource.unit_unknown",
-    "flow.duplicate",
+    "flow.duplicate", "unit.stated_size",
 })
 
 

@@ -53,8 +53,10 @@ def collection_round(
     trips_per_round: int = 1,
     hazardous: bool = False,
     legal_fr: str | None = None,
+    estimated: bool = False,
 ) -> str:
-    """``Tournée commune de collecte des palettes : 14 entreprises, 3,1 t/an, 6,2 km par tournée, ...``"""
+    """``Tournée commune de collecte des palettes : 14 entreprises, 3,1 t/an, 6,2 km par tournée, ...``
+    (``estimated``: the round's length estimated, not routed: « environ 6,2 km »)."""
     what = _headline(family_label, "Tournée commune de collecte",
                      ("Collecte mutualisée", "Collecte commune", "Collecte"), " : ")
     hazard = " (déchets dangereux, collecte séparée)" if hazardous and "dangereu" not in family_label.lower() else ""
@@ -66,7 +68,8 @@ def collection_round(
     )
     return (
         f"{what}{hazard} : {_companies(companies)}, "
-        f"{fmt.quantity(quantity, unit)}, {fmt.km(round_km)} par tournée{trips}, "
+        f"{fmt.quantity(quantity, unit)}, {'environ ' if estimated else ''}{fmt.km(round_km)} par tournée"
+        f"{' (estimée, sans tracé)' if estimated else ''}{trips}, "
         f"{rounds_per_year} tournées/an ; économie estimée {_per_year(savings_eur)}{co2}."
         f"{_legal(legal_fr)}"
     )
@@ -109,3 +112,57 @@ def shared_service(
         f"({fmt.quantity(quantity, unit)}) ; économie estimée {_per_year(savings_eur)}."
         f"{_legal(legal_fr)}"
     )
+
+
+_SMALL_FR = {1: "une", 2: "deux", 3: "trois", 4: "quatre", 5: "cinq", 6: "six", 7: "sept", 8: "huit", 9: "neuf",
+             10: "dix", 11: "onze", 12: "douze"}
+_WHAT_PAYS_FR = {
+    "collection": "une tournée commune est rentable",
+    "purchase": "un achat groupé est rentable",
+    "service": "un service commun est rentable",
+}
+_WANT_FR = {"collection": "ont ce flux à faire enlever", "purchase": "achètent", "service": "en ont besoin"}
+
+
+def _count_fr(n: int) -> str:
+    return _SMALL_FR.get(n, fmt.number(n))
+
+
+def group_to_complete(
+    family_label: str,
+    kind: str,
+    companies: int,
+    quantity: float,
+    unit: str,
+    missing_companies: int,
+    missing_quantity: float,
+    *,
+    by_participants: bool,
+    prospects: int,
+    radius_km: float,
+) -> str:
+    """``Gardiennage mutualisé, à compléter : six entreprises en ont besoin (…) ; deux de plus et un
+    service commun est rentable. Quatre entreprises à approcher à moins de 3 km (liste jointe).``"""
+    head = f"{family_label}, à compléter : {_count_fr(companies)} entreprises {_WANT_FR.get(kind, 'en ont besoin')} " \
+           f"({fmt.quantity(quantity, unit)})"
+    pays = _WHAT_PAYS_FR.get(kind, "la mutualisation est rentable")
+    if by_participants or missing_quantity <= 0:
+        more = f"{_count_fr(max(1, missing_companies))} de plus et {pays}"
+    else:
+        about = (f", soit environ {_count_fr(missing_companies)} entreprise"
+                 f"{'s' if missing_companies > 1 else ''} de cette taille") if missing_companies else ""
+        more = f"encore {fmt.quantity(missing_quantity, unit)}{about}, et {pays}"
+    if prospects:
+        who = (f" {_count_fr(prospects).capitalize()} entreprise{'s' if prospects > 1 else ''} à approcher "
+               f"à moins de {fmt.km(radius_km)} (liste jointe).")
+    else:
+        who = f" Aucune entreprise du territoire à moins de {fmt.km(radius_km)} ne semble concernée : à chercher au-delà."
+    return f"{head} ; {more}.{who}"
+
+
+def to_complete_reason(critical_mass: float, unit: str, critical_participants: float | None) -> str:
+    """Why a lead ``à compléter`` is not in the plan: the critical mass it has not reached."""
+    threshold = (f"{_count_fr(int(critical_participants))} entreprises" if critical_participants is not None
+                 else fmt.quantity(critical_mass, unit))
+    return (f"Groupe à compléter : sous la masse critique ({threshold}) ; piste à porter au prochain club "
+            "d'entreprises, hors des totaux du plan.")

@@ -105,7 +105,7 @@ def _cost_per_canonical_unit(v: RowValues, tax: Taxonomy) -> float | None:
     """The reported € per reported unit as € per canonical unit of the resource."""
     if v.cost is None:
         return None
-    one = to_yearly(1.0, v.unit, "once", tax.resources.get(v.code)).quantity
+    one = v.unit_size if v.unit_size is not None else to_yearly(1.0, v.unit, "once", tax.resources.get(v.code)).quantity
     return v.cost / one if one > 0 else None
 
 

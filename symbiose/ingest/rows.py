@@ -31,7 +31,7 @@ from symbiose.ingest.cells import (
 from symbiose.ingest.headers import HeaderMap
 from symbiose.ingest.resources import resolve_resource
 from symbiose.taxonomy import Taxonomy
-from symbiose.units import UnitError, normalise_period, normalise_unit, to_yearly
+from symbiose.units import UnitError, normalise_period, normalise_unit, to_yearly, to_yearly_stated
 
 MAX_QUANTITY = 1e9  # per row and period: beyond any real site, a typo or a unit slip
 # longest text a stored column holds (store/orm.py; tests/test_ingest.py checks they agree):
@@ -87,6 +87,7 @@ class RowValues:
     source: str = "text"
     classified: bool = False  # listed in the report's ``classified``
     yearly: Any = None
+    unit_size: float | None = None  # canonical units per counted item, when read through a stated size
     extras: dict[str, str] = field(default_factory=dict)
 
 
@@ -295,6 +296,11 @@ def read_yearly(row: RowInput, v: RowValues, env: RowEnv) -> list[Issue]:
         return []
     except UnitError:
         pass
+    stated = _stated(row, v, tax, resource)
+    if stated is not None:  # "3 bacs de 660 L", "24 appareils, ~25 kg pièce": counted through the stated size
+        v.yearly, v.unit_size = stated, stated.quantity / v.quantity if v.quantity else None
+        return [_at(row, "unit", "unit.stated_size", unit_text, quantity=v.quantity, unit=unit_text, code=v.code,
+                    described=_described(row)[:60], amount=round(stated.quantity, 3), canonical=stated.unit)]
     if v.source == "code":
         counted = to_yearly(1.0, v.unit, "once", None).unit
         if resource is not None and resource.unit == "t" and counted == "unit":
@@ -313,6 +319,17 @@ def read_yearly(row: RowInput, v: RowValues, env: RowEnv) -> list[Issue]:
     before, v.code = v.code, UNKNOWN_RESOURCE
     v.yearly = to_yearly(v.quantity, v.unit, v.period, None)
     return [_at(row, "resource", "resource.unit_unknown", shown, code=before, unit=unit_text)]
+
+
+def _described(row: RowInput) -> str:
+    """What a row says of its items' size: its notes, label and resource text."""
+    return " ; ".join(t for t in (row.get("notes"), row.get("label"), row.get("resource")) if t)
+
+
+def _stated(row: RowInput, v: RowValues, tax: Any, resource: Any) -> Any:
+    """The yearly amount of a count of items through the size the row states, else None."""
+    density = tax.parameters.get("container_bulk_density_t_per_m3")
+    return to_yearly_stated(v.quantity, v.unit, v.period, resource, _described(row), density.value if density else None)
 
 
 def read_zero(row: RowInput, v: RowValues, env: RowEnv) -> list[Issue]:

@@ -71,6 +71,27 @@ class SynergyView:
         return bool(self.payload.get("in_plan", True))
 
     @property
+    def to_complete(self) -> bool:
+        """A pooling group below its critical mass, proposed as a lead « à compléter »."""
+        return self.payload.get("kind") == "to_complete"
+
+    @property
+    def missing_fr(self) -> str:
+        """What a lead « à compléter » lacks, in French (« 2 entreprises de plus », « 6,8 t/an de plus »)."""
+        d = self.payload.get("details") or {}
+        n, q = int(d.get("missing_companies") or 0), float(d.get("missing_quantity") or 0.0)
+        firms = f"{n} entreprise{'s' if n > 1 else ''} de plus"
+        if q > 0:
+            unit = str(self.payload.get("unit", "")).split("/")[0]
+            return f"{fr.quantity(q, unit)} de plus" + (f" (environ {firms})" if n else "")
+        return firms
+
+    @property
+    def prospects(self) -> tuple[Mapping[str, Any], ...]:
+        """The firms to approach of a lead « à compléter » (name, distance, why)."""
+        return tuple((self.payload.get("details") or {}).get("prospects") or ())
+
+    @property
     def counted(self) -> bool:
         """In the optimised plan, or taken up by the animator (as the API's indicators count)."""
         return self.in_plan or self.status != "proposed"
@@ -153,12 +174,18 @@ class Report:
 
     @property
     def outside_plan(self) -> tuple[SynergyView, ...]:
-        return tuple(s for s in self.synergies if not s.counted and not s.payload.get("minor"))
+        return tuple(s for s in self.synergies
+                     if not s.counted and not s.payload.get("minor") and not s.to_complete)
 
     @property
     def minor_leads(self) -> tuple[SynergyView, ...]:
         """Pistes mineures: below the materiality threshold, listed apart, out of the totals."""
         return tuple(s for s in self.synergies if not s.counted and s.payload.get("minor"))
+
+    @property
+    def to_complete(self) -> tuple[SynergyView, ...]:
+        """Pooling groups below their critical mass (leads « à compléter », out of the totals)."""
+        return tuple(s for s in self.synergies if not s.counted and s.to_complete)
 
     @cached_property  # read many times by the templates and the workbook
     def totals(self) -> Totals:

@@ -3,7 +3,8 @@
 Keys come in a fixed order, numbers are rounded (quantities and tonnes to
 1e-3, euros to the cent, distances to 10 m, tCO2e to the kilogram, scores to
 1e-4). Fields added to the contract: per synergy ``in_plan``, ``reason``,
-``tonnes_diverted``, ``route``, ``details``, ``checks`` and ``minor``; at the top ``warnings`` and
+``tonnes_diverted``, ``route``, ``details``, ``checks``, ``minor`` and ``kind`` (``synergy``, or
+``to_complete`` for a pooling group below its critical mass); at the top ``warnings`` and
 ``solver``. ``synergy.schema.json`` beside this module is its JSON Schema.
 
 Written streamed, one synergy at a time (a national run has hundreds of
@@ -86,6 +87,7 @@ def synergy_to_dict(s: Synergy) -> dict[str, Any]:
         "details": _plain(s.details),
         "checks": list(s.checks),
         "minor": s.minor,
+        "kind": s.kind,
     }
 
 

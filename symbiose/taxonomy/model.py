@@ -126,6 +126,9 @@ class FamilyEntry(BaseModel):
     individual_trip_km: Figure | None = None  # a lone company's collection trip (return)
     legal_fr: str | None = None
     recovery: bool = True  # collection: the pooled, sorted stream goes to recovery, not the usual treatment
+    critical_participants: Figure | None = None  # companies from which pooling pays, whatever the quantity
+    unit_conversions: dict[str, Figure] = Field(default_factory=dict)  # written count noun -> family units
+    naf_hints: list[str] = Field(default_factory=list)  # NAF prefixes of the firms likely to join
 
 
 class ParametersFile(BaseModel):
@@ -207,6 +210,9 @@ class PoolingFamily:
     individual_trip_km: Figure | None
     legal_fr: str | None
     recovery: bool = True
+    critical_participants: Figure | None = None  # companies from which pooling pays (where that decides)
+    unit_conversions: dict[str, Figure] = field(default_factory=dict, hash=False)  # count noun -> family units
+    naf_hints: tuple[str, ...] = ()  # NAF prefixes of the companies likely to join a group
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,6 +418,8 @@ def _check_sources(tax: Taxonomy) -> None:
             v = getattr(fam, f.name)
             if isinstance(v, Figure):
                 check(v, f"pooling.yaml {fam.id}.{f.name}")
+        for noun, fig in fam.unit_conversions.items():
+            check(fig, f"pooling.yaml {fam.id}.unit_conversions.{noun}")
         for m in fam.members:
             if m not in tax.resources:
                 raise TaxonomyError(f"pooling.yaml {fam.id}: unknown member code {m!r}")
@@ -496,8 +504,8 @@ def load_taxonomy(directory: Path) -> Taxonomy:
     families = {}
     for i, raw in enumerate(fam_raw):
         e = _validated(FamilyEntry, raw, f"pooling.yaml entry {i + 1}")
-        attrs = {name: getattr(e, name) for name in FamilyEntry.model_fields if name != "members"}
-        families[e.id] = PoolingFamily(members=tuple(e.members), **attrs)
+        attrs = {name: getattr(e, name) for name in FamilyEntry.model_fields if name not in ("members", "naf_hints")}
+        families[e.id] = PoolingFamily(members=tuple(e.members), naf_hints=tuple(e.naf_hints), **attrs)
     tax = Taxonomy(
         resources=_resolve_resources(entries),
         rules=tuple(rules),
