@@ -11,7 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import JSON, insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from symbiose.store.versioning import touch_territories
 
 
 def _defaults(table: Any, columns: Sequence[str]) -> dict[str, Any]:
@@ -26,9 +29,24 @@ def _defaults(table: Any, columns: Sequence[str]) -> dict[str, Any]:
 
 
 def bulk_insert(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert ``rows`` (dicts of column values, same keys) into ``model``'s table; returns how many."""
+    """Insert ``rows`` (dicts of column values, same keys) into ``model``'s table; returns how many.
+
+    A uniqueness conflict raises SQLAlchemy's :class:`~sqlalchemy.exc.IntegrityError`, as an ORM
+    write would (the import retries on it); the territories written to get their data version
+    bumped (:mod:`symbiose.store.versioning`), as the ORM's flush hook does."""
     if not rows:
         return 0
+    dbapi_module = session.get_bind().dialect.dbapi
+    try:
+        count = _insert(session, model, rows)
+    except dbapi_module.IntegrityError as exc:  # the raw driver's error, as SQLAlchemy would wrap it
+        raise IntegrityError(f"bulk insert into {model.__tablename__}", None, exc) from exc  # type: ignore[attr-defined]
+    if "territory_id" in rows[0]:
+        touch_territories(session, {r["territory_id"] for r in rows})
+    return count
+
+
+def _insert(session: Session, model: type, rows: Sequence[dict[str, Any]]) -> int:
     table = model.__table__  # type: ignore[attr-defined]
     columns = list(rows[0])
     fill = _defaults(table, columns)
