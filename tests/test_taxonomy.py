@@ -254,6 +254,16 @@ def test_codes_that_are_not_ewc_entries_map_to_nothing(tax, code):
     assert tax.ewc_mapping(code) is None and tax.resource_for_ewc(code) is None
 
 
+def test_codes_for_naf_lists_the_sector_streams_most_specific_first(tax):
+    sugar = tax.codes_for_naf("10.81Z")
+    assert sugar[:3] and all(c in tax for c in sugar)
+    assert "organic.sugar" in sugar and "mineral.caco3_residue.sugar_lime" in sugar
+    assert sugar.index("organic.sugar") < sugar.index("organic")  # "10.81" beats "10"
+    assert tax.codes_for_naf("1081Z") == sugar == tax.codes_for_naf(" 10.81 z ")
+    assert "chemical.brine.saturated" in tax.codes_for_naf("20.13B")
+    assert tax.codes_for_naf("") == [] and tax.codes_for_naf("99.99Z") == []
+
+
 # --------------------------------------------------------------------------- rules
 
 

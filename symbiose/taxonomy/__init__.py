@@ -13,6 +13,9 @@ Files (``symbiose/taxonomy/data``):
   (exact), sub-chapters and chapters (defaults, with a separate default for
   hazardous entries); read it with ``Taxonomy.ewc_mapping`` / ``resource_for_ewc``
 
+``Taxonomy.codes_for_naf`` lists the codes a firm of a NAF activity produces or
+uses (from each code's ``naf_hints``), most specific hint first.
+
 A child code inherits every field it leaves unset from its nearest ancestor,
 so ``wood.pallet.euro`` gets the distance, prices and factors of
 ``wood.pallet`` unless it says otherwise. Every number is a :class:`Figure`

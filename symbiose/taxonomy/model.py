@@ -233,6 +233,14 @@ class EwcMapping:
         return self.level == "entry"
 
 
+def normalise_naf(text: str) -> str:
+    """``"2013B"``, ``"20.13 b"`` -> ``"20.13B"``: the dotted NAF rév. 2 form."""
+    code = str(text).replace(" ", "").strip().upper()
+    if "." not in code and len(code) > 2 and code[:2].isdigit():
+        code = code[:2] + "." + code[2:]
+    return code
+
+
 def normalise_ewc(text: str) -> str:
     """``"15 01 10*"`` -> ``"150110"``: spaces and the hazard star dropped."""
     return str(text).replace(" ", "").strip().rstrip("*")
@@ -304,6 +312,20 @@ class Taxonomy:
         """Resource codes that list this six-digit EWC code."""
         ewc = normalise_ewc(ewc)
         return [r.code for r in self.resources.values() if ewc in r.ewc]
+
+    def codes_for_naf(self, naf: str) -> list[str]:
+        """Resource codes whose ``naf_hints`` cover this NAF code (a firm of that
+        activity produces or uses them), the most specific hint first: "10.81Z"
+        lists the sugar co-products before everything hinted by "10"."""
+        code = normalise_naf(naf)
+        if not code:
+            return []
+        scored = [
+            (max(len(h) for h in r.naf_hints if code.startswith(h)), r.code)
+            for r in self.resources.values()
+            if any(code.startswith(h) for h in r.naf_hints)
+        ]
+        return [c for _, c in sorted(scored, key=lambda x: (-x[0], x[1]))]
 
     def ewc_mapping(self, ewc: str) -> EwcMapping | None:
         """The resource a six-digit EWC entry maps to: the entry's own row of
