@@ -251,13 +251,14 @@ class Issue:
     params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def as_text(self) -> str:
+        """``ligne R, colonne C : message`` (French, as the messages)."""
         where = []
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(f"ligne {self.row}")
         if self.column:
-            where.append(f"column {self.column}")
+            where.append(f"colonne {self.column}")
         prefix = ", ".join(where)
-        return f"{prefix}: {self.message}" if prefix else self.message
+        return f"{prefix} : {self.message}" if prefix else self.message
 
 
 @dataclass(frozen=True, slots=True)

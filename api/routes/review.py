@@ -137,7 +137,7 @@ def _invalid(exc: InvalidCorrection) -> ProblemException:
 )
 def codes(
     _caller: CallerDep,
-    q: Annotated[str, Query(min_length=1, max_length=200, pattern=NO_NUL, description="words of a French or English label")],
+    q: Annotated[str, Query(max_length=200, pattern=NO_NUL, description="words of a French or English label (none: no codes)")] = "",
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> list[dict[str, str]]:
     """Taxonomy codes whose label, synonyms or code hold the query's words (the classifier's reading first)."""

@@ -28,7 +28,10 @@ BODIES: dict[str, dict] = {
     "record_synergy_consent": {"json": {"company_id": "C2"}},
     "create_api_key": {"json": {"territory": TERRITORY, "role": "portail", "label": "matrice d'isolation"}},
     "revoke_api_key": {},
+    "create_correction": {"json": {"text": "palettes de l'atelier", "code": "wood.pallet"}},
 }
+# Reads that are an animator's job (review of classifications): a portal key gets 403.
+ANIMATOR_READS = {"list_flows_to_review", "list_corrections"}
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,9 @@ def test_isolation_matrix(ready: httpx.Client, keys: Keys) -> None:
         key = keys.admin if call.operation_id in ADMIN_ONLY else keys.animator
         r = call.request(client, {"X-API-Key": key} if call.method == "GET" else auth(key))
         assert r.status_code < 300, f"{call.method} {call.path}: {r.status_code} {r.text[:300]}"
-        if call.method == "GET" and call.scoped:
+        if call.method == "GET" and call.scoped and call.operation_id in ANIMATOR_READS:
+            _assert_problem(call.request(client, auth(keys.portal)), 403, call)
+        elif call.method == "GET" and call.scoped:
             assert call.request(client, auth(keys.portal)).status_code == 200, call
 
     listed = client.get(f"{API_PREFIX}/territories", headers=auth(keys.other_animator)).json()
