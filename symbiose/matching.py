@@ -29,6 +29,7 @@ A practitioner's reading of the plan:
 from __future__ import annotations
 
 import gc
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -329,13 +330,15 @@ def _plan(
 
 
 def _byproduct_outlets(
-    b: _Builder, candidates: list[Candidate], room: dict[str, float]
+    b: _Builder, candidates: list[Candidate], room: dict[str, float], outside: Mapping[str, float]
 ) -> list[tuple[Candidate, float]]:
     """By-product exchanges the € plan leaves out at a zero or negative net value, worth doing anyway.
 
     A candidate qualifies when its supply carries a waste code (the flow's or
     its resource's), both flows were read with at least ``LOW_CONFIDENCE``,
-    it needs no pipe, and its loss per unit is paid by the CO2 it avoids at
+    both codes are certain (no generic code whose grade is to be checked), a
+    pooled collection (``outside``) is worth no more for the supply, it needs
+    no pipe, and its loss per unit is paid by the CO2 it avoids at
     the shadow price of carbon (``co2_shadow_price_eur_per_t``): a traded
     by-product whose market price cancels the receiver's (FGD gypsum sold at
     5 €/t, bought at 7 €/t) is still an outlet that avoids disposal and
@@ -348,7 +351,8 @@ def _byproduct_outlets(
     out = []
     ranked = sorted(
         (c for c in candidates if c.value_eur_per_unit <= 0 < c.co2_t_per_unit and c.fixed_cost_eur <= 0
-         and c.value_eur_per_unit + shadow * c.co2_t_per_unit >= 0),
+         and c.value_eur_per_unit + shadow * c.co2_t_per_unit >= 0 and not is_generic(c)
+         and outside.get(c.supply_flow_id, -math.inf) <= c.value_eur_per_unit),
         key=lambda c: (-c.co2_t_per_unit, c.id),
     )
     for c in ranked:
@@ -457,10 +461,15 @@ def match(
         used[c.demand_flow_id] += alloc.quantity * c.ratio
         synergies.append(b.synergy(c, alloc.quantity, alloc.net_benefit_eur, in_plan=True))
     room = {f.id: max(0.0, f.quantity - used.get(f.id, 0.0)) for f in diagnostic.flows}
-    for c, q in _byproduct_outlets(b, [c for c in valued if c.id not in solution.allocations], room):
+    for c, q in _byproduct_outlets(b, [c for c in valued if c.id not in solution.allocations], room, outside):
         used[c.supply_flow_id] += q
         used[c.demand_flow_id] += q * c.ratio
         synergies.append(b.synergy(c, q, c.value_eur_per_unit * q, in_plan=True, outlet=True))
+    synergies = _mark_minor(synergies, tax)
+    for s in synergies:
+        if s.minor:  # a minor lead leaves its flows free, e.g. for a pooled collection
+            used[s.suppliers[0].flow_id or ""] -= s.quantity
+            used[s.receivers[0].flow_id or ""] -= float(s.details.get("demand_quantity", s.quantity))
     # what every flow still has to give or still needs once the substitutions are done
     available = {
         f.id: max(0.0, f.quantity - used.get(f.id, 0.0)) for f in sorted(diagnostic.flows, key=lambda f: f.id)
@@ -469,7 +478,7 @@ def match(
     synergies.extend(pooled)
     done()
     synergies.extend(_left_out(b, valued, solution, supplies, demands, outside, alternatives))
-    ranked = rank_synergies(_mark_minor(synergies, tax), b.flows, tax)
+    ranked = rank_synergies(_mark_minor(synergies, tax), b.flows, tax)  # the options left out too
     done()
     when = (now or datetime.now(UTC)).astimezone(UTC)
     return MatchResult(

@@ -29,7 +29,8 @@ CASES = case_dirs()
 # "classification": the supplier's output or the receiver's input is read as
 # another resource (classifier, issue 10); "no rule": both read, but no
 # substitution rule links them yet (taxonomy chains, issue 11 point 1, data);
-# "quality": a rule links them, its conditions refuse the pair.
+# "quality": a rule links them, its conditions refuse the pair; "valuation":
+# a candidate exists, worth too little to be proposed.
 BELOW_TARGET: dict[str, dict[tuple[str, str], str]] = {
     "gladstone": {  # 3/6 in top 3n, 3/6 of top n real
         ("boyne", "cement"): "classification",  # taxonomy gap: no spent pot lining code
@@ -77,8 +78,12 @@ BELOW_TARGET: dict[str, dict[tuple[str, str], str]] = {
         ("tredi", "osiris"): "classification",  # incinerator steam read as high-temperature heat
         ("bois", "suez_robin"): "classification",  # class B waste wood read as untreated wood / chips
     },
-    "styria": {  # 10/12 in top 3n, 8/12 of top n real
+    "styria": {  # 8/12 in top 3n, 8/12 of top n real
         ("oil", "cement_r"): "no rule",  # used oil and tyres -> the kiln's alternative fuels (read as fuel oil)
+        # FGD gypsum trucked 120-150 km: sold ~5 €/t, bought ~10 €/t, the truck costs 8-10 €/t; the 10 kgCO2e/t
+        # of natural gypsum avoided does not pay the loss at the carbon shadow price, so it is not proposed
+        ("power_v", "gypsum"): "valuation",
+        ("power_m", "gypsum"): "valuation",
     },
 }
 

@@ -205,3 +205,16 @@ def test_an_own_cost_far_outside_its_reference_reads_as_a_unit_slip(tmp_path):
     assert "own cost out of range: disposal_cost_eur" in v.missing
     (vc,) = value_candidates([c], d, tax)
     assert vc.value_eur_per_unit == pytest.approx(v.value_eur_per_unit)
+
+
+def test_no_shipped_rule_claims_more_than_its_supply_holds():
+    from symbiose.taxonomy import get_taxonomy
+    from symbiose.valuation import unit_ratio
+
+    tax = get_taxonomy()
+    inflated = [
+        (r.id, r.ratio, bound)
+        for r in tax.rules
+        if (bound := unit_ratio(tax.get(r.supply), tax.get(r.demand), r.ratio)) is not None and bound < r.ratio - 1e-9
+    ]
+    assert not inflated, f"rules whose ratio exceeds the mass or energy a unit of supply holds: {inflated}"
