@@ -29,6 +29,7 @@ import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 CHUNK = 1 << 16
 
@@ -203,10 +204,13 @@ def read_xlsx_isolated(
     refused, the child runs out of memory or time, or it cannot be read.
     """
     inspect_xlsx(data, limits)
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "SYSTEMROOT")}
+    # the child imports this very module, from where the caller found it (installed or a source tree)
+    here = str(Path(__file__).resolve().parents[1])
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")}
+    env["PYTHONPATH"] = here
     try:
         done = subprocess.run(
-            [sys.executable, "-I", "-m", "symbiose.xlsx_guard", json.dumps(list(sheet_names))],
+            [sys.executable, "-s", "-m", "symbiose.xlsx_guard", json.dumps(list(sheet_names))],
             input=data, capture_output=True, timeout=limits.child_seconds, env=env,
             preexec_fn=(lambda: _limit_child(limits.child_memory_bytes)) if os.name == "posix" else None,
         )
