@@ -451,6 +451,9 @@ def demo(
         out.print(f"  {kind:10} {path}", highlight=False)
 
 
+from symbiose import cli_prediagnostic  # noqa: E402,F401 - registers prediagnostic and visit
+
+
 def main() -> None:
     try:
         app()
