@@ -118,3 +118,20 @@ def visit_cmd(
         d = done["declared"]
         out.print(f"Flux {flow_id} confirmé : {fr.quantity(d['quantity'], d['unit'])} déclarés "
                   f"(prévu : {said}) ; nouvel identifiant {d['flow_id']}.", highlight=False)
+
+
+def demo_prediagnostic(db: str | None, territory: str) -> list[dict]:
+    """``symbiose demo``'s pre-diagnostic: the bundled firm list of the demo park; returns its firms."""
+    from symbiose.services.prediagnostic import run_prediagnostic
+
+    if not DEMO_FIRMS.is_file():
+        err.print(f"liste d'établissements de démonstration introuvable : {DEMO_FIRMS}", markup=False)
+        raise typer.Exit(2)
+    with _uow(db) as uow:
+        report = run_prediagnostic(uow, DEMO_FIRMS, territory=territory, actor="demo")
+    if report.errors:
+        _reject(report.errors)
+    n_flows = sum(len(f["probable_flows"]) for f in report.firms)
+    out.print(f"Pré-diagnostic : {plural(len(report.firms), 'entreprise')} pas encore visitées, "
+              f"{n_flows} flux probables (à confirmer lors des visites).", highlight=False)
+    return report.firms
