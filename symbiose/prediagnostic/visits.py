@@ -11,6 +11,8 @@ mutualisation; ``p_firm`` the probability of its flow; ``p_others`` the
 probability that the partners' flows exist (1 for a declared flow; the
 product over partners for a substitution, their mean for a mutualisation,
 which does not need every member). Firms are ranked by that expected value.
+The French reason names the flows that carry it, their range, and how many
+neighbours are concerned (partners of the plan and of the alternatives).
 A declared flow always wins over a probable one of the same firm, direction
 and resource family: the probable one is dropped.
 """
@@ -28,6 +30,9 @@ from symbiose.explain.format import UNIT_YEARLY_FR, euros, smart_number
 from symbiose.matching import PROBABLE
 from symbiose.prediagnostic.predict import ProbableFlow, resource_family
 from symbiose.taxonomy import Taxonomy, get_taxonomy
+
+
+ALTERNATIVES = 3  # left-out partners kept per output flow: the reason counts every neighbour concerned
 
 
 def probable_flow_id(company_id: str, direction: str, resource: str) -> str:
@@ -118,6 +123,21 @@ def _reason(item: VisitItem, contributions: Mapping[str, tuple[float, set[str], 
     return " ; ".join(parts) + f" (valeur attendue ≈ {euros(item.expected_value_eur)}/an)"
 
 
+def _expected_gain(s: Synergy, p, parts, pflows: Mapping[str, ProbableFlow], flow_by_id: Mapping[str, Flow],
+                   total_q: float) -> float:
+    """What one participant's probable flow is expected to bring from synergy ``s`` (see the module doc)."""
+    pf = pflows[p.flow_id]
+    others = [pflows[o.flow_id].probability if o.flow_id in pflows else 1.0 for o in parts if o.company_id != p.company_id]
+    if s.type == SynergyType.MUTUALISATION:
+        share = flow_by_id[p.flow_id].quantity / total_q
+        p_others = sum(others) / len(others) if others else 1.0
+    else:
+        share, p_others = 1.0, 1.0
+        for o in others:
+            p_others *= o
+    return max(s.savings_eur, 0.0) * share * pf.probability * p_others
+
+
 def rank_visits(
     companies: Sequence[Company],
     declared: Sequence[Flow],
@@ -142,37 +162,29 @@ def rank_visits(
             f = as_flow(pf, by_company[cid])
             pflows[f.id] = pf
             flows.append(f)
-    result = match(Diagnostic(territory, tuple(companies), tuple(flows)), tax, now=now, time_limit_s=time_limit_s)
+    result = match(Diagnostic(territory, tuple(companies), tuple(flows)), tax, now=now, time_limit_s=time_limit_s,
+                   alternatives=ALTERNATIVES)
     flow_by_id = {f.id: f for f in flows}
     value: dict[str, float] = defaultdict(float)
     contributions: dict[str, dict[str, tuple[float, set[str], str]]] = defaultdict(dict)
     involved: dict[str, list[str]] = defaultdict(list)
     probable_synergies = [s for s in result.synergies if s.details.get("probable_flows")]
     for s in probable_synergies:
-        if not s.in_plan:
-            continue
         parts = [p for p in (*s.suppliers, *s.receivers) if p.flow_id in flow_by_id]
         total_q = sum(flow_by_id[p.flow_id].quantity for p in parts) or 1.0
         for p in parts:
             pf = pflows.get(p.flow_id or "")
             if pf is None or p.company_id in visited:
                 continue
-            others = [pflows[o.flow_id].probability if o.flow_id in pflows else 1.0
-                      for o in parts if o.company_id != p.company_id]
-            if s.type == SynergyType.MUTUALISATION:
-                share = flow_by_id[p.flow_id].quantity / total_q
-                p_others = sum(others) / len(others) if others else 1.0
-            else:
-                share, p_others = 1.0, 1.0
-                for o in others:
-                    p_others *= o
-            gain = max(s.savings_eur, 0.0) * share * pf.probability * p_others
-            value[p.company_id] += gain
             partners = {o.company_id for o in parts if o.company_id != p.company_id}
+            gain = _expected_gain(s, p, parts, pflows, flow_by_id, total_q) if s.in_plan else 0.0
+            value[p.company_id] += gain
             old = contributions[p.company_id].get(p.flow_id)
+            kind = str(s.type) if old is None or old[2] == str(s.type) else str(SynergyType.SUBSTITUTION)
             contributions[p.company_id][p.flow_id] = (
-                (old[0] if old else 0.0) + gain, (old[1] if old else set()) | partners, str(s.type))
-            involved[p.company_id].append(s.id)
+                (old[0] if old else 0.0) + gain, (old[1] if old else set()) | partners, kind)
+            if s.in_plan:
+                involved[p.company_id].append(s.id)
     items = []
     for c in companies:
         items.append(VisitItem(c.id, c.name, c.naf, c.id in visited, round(value.get(c.id, 0.0), 2),
