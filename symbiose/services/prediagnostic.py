@@ -221,7 +221,9 @@ def plan_to_dict(plan: VisitPlan, territory: str) -> dict[str, Any]:
             continue
         firms.append({
             "company_id": i.company_id, "name": i.name, "naf": i.naf, "visited": i.visited,
-            "probable_flows": [p.to_dict() for p in i.probable_flows], "visit_rank": i.visit_rank,
+            "probable_flows": [{**p.to_dict(), "flow_id": probable_flow_id(p.company_id, p.direction, p.resource)}
+                               for p in i.probable_flows],
+            "visit_rank": i.visit_rank,
             "expected_value_eur": i.expected_value_eur, "reason": i.reason, "synergies": i.synergies,
         })
     synergies = [synergy_to_dict(s) for s in plan.probable_synergies if s.in_plan]
