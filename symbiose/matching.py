@@ -317,7 +317,7 @@ PROBABLE = "probable"  # Flow.attributes["status"] of a flow guessed from the fi
 TO_CONFIRM_FR = "À confirmer lors de la visite."
 
 
-def mark_probable(synergies: Iterable[Synergy], flows: Mapping[str, Flow]) -> list[Synergy]:
+def mark_probable(synergies: Iterable[Synergy], flows: Mapping[str, Flow]) -> tuple[Synergy, ...]:
     """Synergies with a probable flow among their participants say so: ``details["probable_flows"]``
     lists those flows and the explanation ends with "à confirmer lors de la visite"."""
     out = []
@@ -328,4 +328,4 @@ def mark_probable(synergies: Iterable[Synergy], flows: Mapping[str, Flow]) -> li
             s = replace(s, explanation=f"{s.explanation.rstrip()} {TO_CONFIRM_FR}",
                         details={**s.details, "probable_flows": probable})
         out.append(s)
-    return out
+    return tuple(out)

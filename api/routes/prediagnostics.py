@@ -58,7 +58,7 @@ class PrediagnosticOut(_Out):
 
 class VisitsOut(_Out):
     territory: str
-    generated_at: str
+    generated_at: str | None = None
     firms: list[VisitFirmOut]
     probable_synergies: list[dict[str, Any]]
 
@@ -105,13 +105,13 @@ def upload(
     return body
 
 
-@router.get("/visits", operation_id="list_visits", summary="Ranked visit list", response_model=VisitsOut,
-            responses=responses(404))
+@router.get("/visits", operation_id="list_visits", summary="Ranked visit list", response_model=VisitsOut)
 def visits(territory: TerritoryDep, uow: UowDep, _caller: CallerDep, redactor: RedactorDep) -> dict:
-    """Firms not yet visited, ranked by the expected value of the synergies their probable flows would open."""
+    """Firms not yet visited, ranked by the expected value of the synergies their probable flows would open
+    (an empty list, ``generated_at`` null, before any pre-diagnostic)."""
     result = latest_visits(uow, territory.code, redactor=redactor)
     if result is None:
-        raise ProblemException(404, "Ce territoire n'a pas encore de pré-diagnostic.", kind="no-prediagnostic")
+        return {"territory": territory.code, "generated_at": None, "firms": [], "probable_synergies": []}
     return result
 
 
@@ -128,7 +128,7 @@ def confirm(body: VisitIn, territory: TerritoryDep, caller: WriterDep, uow: UowD
                                         "message": exc.message}]) from None
 
 
-@router.get("/visits/trace", operation_id="visit_trace", summary="Trace of the visits")
+@router.get("/visits/trace", operation_id="visit_trace", summary="Trace of the visits", responses=responses(403))
 def trace(territory: TerritoryDep, uow: UowDep, caller: WriterDep) -> list[dict]:
     """Every probable flow a visit confirmed or ruled out: what was guessed, what was found, who, when."""
     return visit_trace(uow, territory.code)

@@ -99,10 +99,17 @@ def supersede_probable(uow: UnitOfWork, territory_ids: Iterable[int]) -> int:
     s = uow.session
     n = 0
     for tid in territory_ids:
-        rows = s.scalars(select(FlowRow).where(FlowRow.territory_id == tid, FlowRow.status.in_((DECLARED, PROBABLE)))).all()
-        declared = {(r.company_id, r.direction, resource_family(r.resource, tax)) for r in rows if r.status == DECLARED}
-        for r in rows:
-            if r.status == PROBABLE and (r.company_id, r.direction, resource_family(r.resource, tax)) in declared:
+        probable = s.scalars(select(FlowRow).where(FlowRow.territory_id == tid, FlowRow.status == PROBABLE)).all()
+        if not probable:  # the usual import: no pre-diagnostic in this territory
+            continue
+        declared = {
+            (company, direction, resource_family(resource, tax))
+            for company, direction, resource in s.execute(
+                select(FlowRow.company_id, FlowRow.direction, FlowRow.resource)
+                .where(FlowRow.territory_id == tid, FlowRow.status == DECLARED))
+        }
+        for r in probable:
+            if (r.company_id, r.direction, resource_family(r.resource, tax)) in declared:
                 r.status = SUPERSEDED
                 n += 1
     return n

@@ -13,18 +13,23 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.main import API_PREFIX, create_app
+from symbiose.prediagnostic.visits import probable_flow_id
 from symbiose.settings import Settings
 from tests.api.conftest import OTHER, TERRITORY, Keys, auth, diagnostic_csv, run_to_done, upload
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 PATH_VALUES = {"code": TERRITORY, "run_id": "1", "synergy_id": "S-0001"}
 # A valid request body per operation that takes one; a new write route must be added here.
+PREDIAG_FIRMS = b"siret;raison_sociale;naf;tranche_effectif;code_postal\n44444444400044;Negoce du Port;46.76Z;12;13270\n"
 BODIES: dict[str, dict] = {
     "create_territory": {"json": {"code": "nouveau-parc", "name": "Nouveau parc"}},
     "upload_diagnostic": {"files": {"file": ("diagnostic.csv", diagnostic_csv(), "text/csv")}, "params": {"dry_run": "true"}},
     "create_run": {},
     "update_synergy_followup": {"json": {"status": "contacted", "note": "premier appel"}},
     "record_synergy_consent": {"json": {"company_id": "C2"}},
+    # pre-diagnostic: the upload (a write, run before the visit) stores the probable flow the visit confirms
+    "upload_prediagnostic": {"files": {"file": ("etablissements.csv", PREDIAG_FIRMS, "text/csv")}},
+    "confirm_visit": {"json": {"flow_id": probable_flow_id("44444444400044", "out", "paper.cardboard"), "exists": False}},
 }
 
 

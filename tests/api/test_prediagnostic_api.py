@@ -70,6 +70,7 @@ def test_prediagnostic_upload_visits_flows_and_visit_confirmation(client, keys):
     assert client.get(f"{BASE}/flows", params={"status": "declared"}, headers=auth(keys.animator)).json()["total"] == 12
 
 
-def test_visits_of_a_territory_without_prediagnostic_is_a_problem_404(client, keys):
+def test_visits_of_a_territory_without_prediagnostic_is_an_empty_list(client, keys):
     r = client.get(f"{BASE}/visits", headers=auth(keys.animator))
-    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.status_code == 200 and r.json()["firms"] == [] and r.json()["generated_at"] is None
+    assert client.get(f"{BASE}/visits/trace", headers=auth(keys.portal)).status_code == 403
