@@ -4,10 +4,6 @@ ranking, storage (declared flows win, visits keep a trace) and the CLI."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -24,7 +20,6 @@ from symbiose.services.runs import load_diagnostic
 from symbiose.store import UnitOfWork
 from symbiose.taxonomy import DATA_DIR, get_taxonomy
 
-ROOT = Path(__file__).resolve().parents[1]
 
 FIRMS = (
     "siret;raison_sociale;activite_principale;tranche_effectif;code_postal;commune;latitude;longitude;confidentiel\n"
@@ -247,21 +242,22 @@ def test_a_declared_import_supersedes_the_probable_flow_and_bad_lists_write_noth
 
 
 def test_cli_prediagnostic_prints_the_visit_list_and_writes_the_json_contract(sqlite_url, tmp_path):
+    from typer.testing import CliRunner
+
+    from symbiose.cli import app
+
     firms = tmp_path / "etablissements.csv"
     firms.write_text(FIRMS, encoding="utf-8")
     out_json = tmp_path / "pre.json"
-    env = {**os.environ, "COLUMNS": "200"}
-    proc = subprocess.run([sys.executable, "-m", "symbiose", "prediagnostic", str(firms), "--territory", "zi",
-                           "--json", str(out_json), "--db", sqlite_url],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    assert "Entreprises à rencontrer en priorité" in proc.stdout
+    runner = CliRunner()
+    done = runner.invoke(app, ["prediagnostic", str(firms), "--territory", "zi", "--json", str(out_json), "--db", sqlite_url])
+    assert done.exit_code == 0, done.output
+    assert "Entreprises à rencontrer en priorité" in done.output
     doc = json.loads(out_json.read_text(encoding="utf-8"))
     assert {"company_id", "naf", "probable_flows", "visit_rank", "reason"} <= set(doc["firms"][0])
     assert doc["firms"][0]["probable_flows"][0].keys() >= {"resource", "direction", "probability", "quantity_low",
                                                            "quantity_high", "unit"}
     bad = tmp_path / "bad.csv"
     bad.write_text("siret;raison_sociale;naf;code_postal\n1;X;abc;13270\n", encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "symbiose", "prediagnostic", str(bad), "--territory", "zi",
-                           "--db", sqlite_url], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
-    assert proc.returncode == 1 and "row 2, column naf: found 'abc'" in proc.stderr
+    refused = runner.invoke(app, ["prediagnostic", str(bad), "--territory", "zi", "--db", sqlite_url])
+    assert refused.exit_code == 1 and "row 2, column naf: found 'abc'" in refused.output

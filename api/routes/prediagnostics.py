@@ -128,7 +128,8 @@ def confirm(body: VisitIn, territory: TerritoryDep, caller: WriterDep, uow: UowD
                                         "message": exc.message}]) from None
 
 
-@router.get("/visits/trace", operation_id="visit_trace", summary="Trace of the visits", responses=responses(403))
-def trace(territory: TerritoryDep, uow: UowDep, caller: WriterDep) -> list[dict]:
-    """Every probable flow a visit confirmed or ruled out: what was guessed, what was found, who, when."""
-    return visit_trace(uow, territory.code)
+@router.get("/visits/trace", operation_id="visit_trace", summary="Trace of the visits")
+def trace(territory: TerritoryDep, uow: UowDep, _caller: CallerDep, redactor: RedactorDep) -> list[dict]:
+    """Every probable flow a visit confirmed or ruled out: what was guessed, what was found, who, when
+    (portal keys: none of a confidential firm's)."""
+    return visit_trace(uow, territory.code, redactor=redactor)

@@ -335,10 +335,12 @@ def confirm_visit(
             "direction": row.direction, "status": row.status, "probable": guessed, "declared": found}
 
 
-def visit_trace(uow: UnitOfWork, territory: str) -> list[dict[str, Any]]:
-    """Every visit confirmation of the territory, oldest first."""
+def visit_trace(uow: UnitOfWork, territory: str, *, redactor: Redactor | None = None) -> list[dict[str, Any]]:
+    """Every visit confirmation of the territory, oldest first; a portal caller sees none of a confidential firm's."""
     t = get_territory(uow, territory)
     rows = uow.session.scalars(select(FlowVisitRow).where(FlowVisitRow.territory_id == t.id).order_by(FlowVisitRow.id))
+    if redactor is not None and redactor.active:
+        return [redactor.scrub(item) for item in visit_trace(uow, territory) if not redactor.is_hidden(item["company_id"])]
     return [{"flow_id": r.flow_uid, "company_id": r.company_external_id, "resource": r.resource,
              "direction": r.direction, "probable": r.probable, "declared": r.declared, "note": r.note,
              "actor": r.actor, "at": r.at.isoformat() + "Z"} for r in rows]
