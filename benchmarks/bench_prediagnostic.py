@@ -10,7 +10,8 @@ diagnostics give no headcount, so every firm is predicted at the profiles'
 
 - **families in the top 5**: the declared resource families (taxonomy
   family, else the code's first two segments, with the direction) found among
-  the 5 most probable predicted families, over ``min(declared, 5)``; summed
+  the 5 first predicted families (most probable first, the residual mixed
+  bin last, as the pre-diagnostic lists them), over ``min(declared, 5)``; summed
   over firms (micro-average), per NAF division and overall. Target >= 70 %.
   Precision (the share of the 5 predicted that were declared) is given too.
 - **range coverage**: how often a declared yearly quantity falls in the

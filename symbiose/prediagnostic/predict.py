@@ -80,7 +80,7 @@ def _probable(firm: Firm, pf: ProfileFlow, cls: int, n_low: float, n_high: float
 
 
 def predict_firm(firm: Firm, profiles: Profiles, taxonomy: Taxonomy) -> tuple[list[ProbableFlow], list[Issue]]:
-    """The probable flows of one firm, most probable first, and the warnings it raises."""
+    """The probable flows of one firm, most probable first (the residual mixed bin last), and its warnings."""
     warnings: list[Issue] = []
     profile = profiles.for_naf(firm.naf)
     if profile.key is None and firm.naf:
@@ -92,7 +92,8 @@ def predict_firm(firm: Firm, profiles: Profiles, taxonomy: Taxonomy) -> tuple[li
         for pf in profile.flows
         if pf.probability[cls] >= profiles.data.min_probability
     ]
-    flows.sort(key=lambda f: (-f.probability, f.direction, f.resource))
+    residual = set(profiles.data.residual)
+    flows.sort(key=lambda f: (f.resource in residual, -f.probability, f.direction, f.resource))
     return flows, warnings
 
 

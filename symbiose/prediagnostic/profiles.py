@@ -63,6 +63,7 @@ class ProfilesFile(BaseModel):
     unknown_size: tuple[int, int]
     min_probability: float = 0.1
     fallback: list[str] = Field(default_factory=list)
+    residual: list[str] = Field(default_factory=list)
     common: list[FlowEntry]
     profiles: dict[str, ProfileEntry]
     office_overrides: list[FlowEntry] = Field(default_factory=list)
