@@ -113,6 +113,7 @@ def flow_features(
                 "kind": "flow", "id": f["id"], "company_id": f["company_id"], "direction": f["direction"],
                 "resource": f["resource"], "family": root, "family_label": label,
                 "quantity": f["quantity"], "unit": f["unit"], "label": f["label"] or f["text"],
+                "status": f.get("status", "declared"), "probability": f.get("probability"),
             },
         })
     return features
