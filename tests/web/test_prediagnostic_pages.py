@@ -25,6 +25,9 @@ def test_prediagnostic_pages_upload_list_and_visit(client, prepared_db):
                      files={"fichier": ("etablissements.csv", FIRMS.encode(), "text/csv")})
     assert ok.status_code == 200, ok.text
     assert "Négoce Emballages du Port" in ok.text and "probable" in ok.text and "à confirmer" in ok.text
+    flows = [f["properties"] for f in client.get(f"/territoires/{TERRITORY}/carte.geojson").json()["features"]
+             if f["properties"]["kind"] == "flow"]
+    assert {p["status"] for p in flows} == {"declared", "probable"}
     flow_id = ok.text.split('<option value="', 1)[1].split('"', 1)[0]
     assert flow_id.startswith("P-")
     done = client.post(f"/territoires/{TERRITORY}/visites/confirmer", follow_redirects=False,
@@ -40,5 +43,7 @@ def test_prediagnostic_pages_upload_list_and_visit(client, prepared_db):
     portal = client.get(f"/territoires/{TERRITORY}/visites")
     assert portal.status_code == 200 and HIDDEN not in portal.text and "55555555500055" not in portal.text
     assert "Lancer le pré-diagnostic" not in portal.text
+    portal_map = client.get(f"/territoires/{TERRITORY}/carte.geojson").text
+    assert HIDDEN not in portal_map and "55555555500055" not in portal_map
     assert client.post(f"/territoires/{TERRITORY}/visites/pre-diagnostic",
                        files={"fichier": ("l.csv", FIRMS.encode(), "text/csv")}).status_code == 403
