@@ -119,7 +119,8 @@ def list_companies(
     counts: dict[int, int] = {}
     if rows:
         counts = dict(s.execute(
-            select(FlowRow.company_id, func.count()).where(FlowRow.company_id.in_([r.id for r in rows]))
+            select(FlowRow.company_id, func.count())
+            .where(FlowRow.company_id.in_([r.id for r in rows]), FlowRow.status == "declared")
             .group_by(FlowRow.company_id)
         ).all())
     items = [company_item(r, counts.get(r.id, 0)) for r in rows]
