@@ -27,7 +27,6 @@ from datetime import datetime
 
 from symbiose.domain import Company, Diagnostic, Direction, Flow, MatchResult, Synergy, SynergyType
 from symbiose.explain.format import UNIT_YEARLY_FR, euros, smart_number
-from symbiose.matching import PROBABLE
 from symbiose.prediagnostic.predict import ProbableFlow, resource_family
 from symbiose.taxonomy import Taxonomy, get_taxonomy
 
@@ -43,6 +42,7 @@ def probable_flow_id(company_id: str, direction: str, resource: str) -> str:
 
 def as_flow(pf: ProbableFlow, company: Company) -> Flow:
     """The domain flow matching works with: the range's middle, marked probable."""
+    from symbiose.matching import PROBABLE  # matching (OR-Tools) is loaded only when a ranking is made
     return Flow(
         id=probable_flow_id(pf.company_id, pf.direction, pf.resource), company_id=pf.company_id,
         direction=Direction(pf.direction), resource=pf.resource, quantity=pf.quantity, unit=pf.unit,
