@@ -170,6 +170,10 @@ class FlowOut(_Out):
     months: list[int]
     notes: str
     attributes: dict[str, Any]
+    status: Literal["declared", "probable"] = "declared"  # probable: guessed by the pre-diagnostic, to confirm
+    probability: float | None = None
+    quantity_low: float | None = None
+    quantity_high: float | None = None
 
 
 class RunCreated(BaseModel):

@@ -732,6 +732,7 @@ def demo(
             uow.commit()
     out.print(f"Import : {report.companies} entreprises, {report.flows} flux "
               f"({len(report.warnings)} avertissements, {sum(1 for c in report.classified if c['code'] != 'unknown')} libellés classés).")
+    prediag = cli_prediagnostic.demo_prediagnostic(db, DEMO_TERRITORY)  # the park's firms not yet visited
     with _uow(db) as uow, progress_bar("Appariement") as progress:
         run_id, result = run_match(uow, DEMO_TERRITORY, actor="demo", progress=progress)
     if result is None:
@@ -743,9 +744,13 @@ def demo(
 
     print_summary({"territory": result.territory, "summary": result.summary,
                    "synergies": [synergy_to_dict(s) for s in result.synergies[:10]]}, 10)
+    cli_prediagnostic.print_visits(prediag, 5)
     out.print("[bold]Fichiers écrits :[/]")
     for kind, path in paths.items():
         out.print(f"  {kind:10} {path}", highlight=False)
+
+
+from symbiose import cli_prediagnostic  # noqa: E402,F401 - registers prediagnostic and visit
 
 
 def main() -> None:

@@ -478,7 +478,7 @@ def match(
     synergies.extend(pooled)
     done()
     synergies.extend(_left_out(b, valued, solution, supplies, demands, outside, alternatives))
-    ranked = rank_synergies(_mark_minor(synergies, tax), b.flows, tax)  # the options left out too
+    ranked = mark_probable(rank_synergies(_mark_minor(synergies, tax), b.flows, tax), b.flows)  # the options left out too
     done()
     when = (now or datetime.now(UTC)).astimezone(UTC)
     return MatchResult(
@@ -501,3 +501,25 @@ def match(
             **solver_keys,
         },
     )
+
+
+# --------------------------------------------------------------------------
+# Probable flows (pre-diagnostic): a synergy resting on one is to be confirmed
+# --------------------------------------------------------------------------
+
+PROBABLE = "probable"  # Flow.attributes["status"] of a flow guessed from the firm's sector and size
+TO_CONFIRM_FR = "À confirmer lors de la visite."
+
+
+def mark_probable(synergies: Iterable[Synergy], flows: Mapping[str, Flow]) -> tuple[Synergy, ...]:
+    """Synergies with a probable flow among their participants say so: ``details["probable_flows"]``
+    lists those flows and the explanation ends with "à confirmer lors de la visite"."""
+    out = []
+    for s in synergies:
+        ids = [p.flow_id for p in (*s.suppliers, *s.receivers) if p.flow_id]
+        probable = sorted({i for i in ids if i in flows and flows[i].attributes.get("status") == PROBABLE})
+        if probable:
+            s = replace(s, explanation=f"{s.explanation.rstrip()} {TO_CONFIRM_FR}",
+                        details={**s.details, "probable_flows": probable})
+        out.append(s)
+    return tuple(out)

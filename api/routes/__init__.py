@@ -7,6 +7,7 @@ from api.routes import (
     flows,
     indicators,
     map,
+    prediagnostics,
     regions,
     review,
     runs,
@@ -25,6 +26,7 @@ ROUTERS = (
     map.router,
     review.router,
     review.taxonomy_router,
+    prediagnostics.router,
     regions.router,
     apikeys.router,
 )

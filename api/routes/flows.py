@@ -23,9 +23,10 @@ def flows(
     direction: Annotated[Literal["in", "out"] | None, Query(description="out: to give or dispose of; in: needed")] = None,
     resource: Annotated[str | None, Query(max_length=128, pattern=NO_NUL, description="taxonomy code prefix, e.g. wood")] = None,
     company_id: Annotated[str | None, Query(max_length=128, pattern=NO_NUL)] = None,
+    status: Annotated[Literal["declared", "probable"] | None, Query(description="declared, or probable (pre-diagnostic); both by default")] = None,
 ) -> dict:
     """Flows, paginated; filtered by direction, resource code prefix and company."""
     return list_flows(
         uow, territory, direction=direction, resource=resource, company_id=company_id,
-        page=paging.page, size=paging.size, redactor=redactor,
+        page=paging.page, size=paging.size, redactor=redactor, status=status,
     ).to_dict()

@@ -11,12 +11,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from api.web.prediag_routes import router as prediag_router
 from api.web.routes import STATIC_DIR, install_handlers, router
 
 
 def mount(app: FastAPI) -> None:
     """Serve the web pages and ``/static`` from ``app``."""
     app.include_router(router)
+    app.include_router(prediag_router)  # the pre-diagnostic's visit list and visit form
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_handlers(app)
 

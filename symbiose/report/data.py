@@ -46,6 +46,7 @@ class ReportInput:
     document: Mapping[str, Any]  # synergy JSON of ``synergy-output.md`` (+ in_plan, reason, route, details)
     diagnostic: Diagnostic
     source: str = ""  # where the data comes from, shown in the header
+    visits: Mapping[str, Any] | None = None  # the pre-diagnostic's visit ranking (probable flows, kept apart)
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,30 @@ def _stop_columns() -> list[Column]:
     ]
 
 
+def _visit_rows(report: Report) -> list[dict[str, Any]]:
+    """One row per probable flow of each firm to visit (pre-diagnostic), firms by visit rank."""
+    firms = [f for f in (report.input.visits or {}).get("firms", ()) if f.get("visit_rank")]
+    return [{"f": f, "p": p} for f in firms for p in f.get("probable_flows", ())]
+
+
+def _visit_columns() -> list[Column]:
+    return [
+        Column("Rang de visite", 8, lambda r: r["f"]["visit_rank"], "int"),
+        Column("Identifiant entreprise", 16, lambda r: r["f"]["company_id"]),
+        Column("Entreprise", 30, lambda r: r["f"]["name"]),
+        Column("NAF", 8, lambda r: r["f"].get("naf")),
+        Column("Valeur attendue (€/an)", 12, lambda r: r["f"]["expected_value_eur"], "eur"),
+        Column("Pourquoi la rencontrer", 60, lambda r: r["f"]["reason"], "wrap"),
+        Column("Flux probable (à confirmer)", 30, lambda r: resource_label(r["p"]["resource"])),
+        Column("Sens", 9, lambda r: DIRECTION_FR.get(r["p"]["direction"], r["p"]["direction"])),
+        Column("Probabilité", 10, lambda r: r["p"]["probability"], "pct"),
+        Column("Quantité basse (/an)", 12, lambda r: r["p"]["quantity_low"], "qty"),
+        Column("Quantité haute (/an)", 12, lambda r: r["p"]["quantity_high"], "qty"),
+        Column("Unité", 8, lambda r: r["p"]["unit"]),
+        Column("Source", 24, lambda r: r["p"].get("source")),
+    ]
+
+
 def _indicator_rows(report: Report) -> list[tuple[str, str, Any, str]]:
     """(group, indicator, value, kind) rows of the Indicateurs sheet."""
     s = report.summary
@@ -246,6 +270,8 @@ def write_workbook(report: Report, path: Path) -> Path:
         names = {c.id: c.name for c in report.companies}
         w.table("Flux", _flow_columns(names), report.flows)
         w.table("Tournées", _stop_columns(), _stop_rows(report))
+        if report.input.visits:  # pre-diagnostic: kept on its own sheet, never in the totals
+            w.table("Visites (flux probables)", _visit_columns(), _visit_rows(report))
         w.table("Indicateurs", [
             Column("Rubrique", 34, lambda r: r[0]),
             Column("Indicateur", 34, lambda r: r[1]),

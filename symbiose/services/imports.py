@@ -233,6 +233,10 @@ def _write(
                 existing.company_id = company.id
                 existing.import_id = record.id  # the import that last changed this flow
             report.updated["flows"] += int(changed)
+    session.flush()
+    from symbiose.services.prediagnostic import supersede_probable
+
+    supersede_probable(uow, [t.id for t in territories.values()])  # declared flows win over probable ones
     if dry_run:
         uow.rollback()
         return report

@@ -38,7 +38,8 @@ def company_card(
     )
     if row is None:
         return None
-    flows = uow.session.scalar(select(func.count()).select_from(FlowRow).where(FlowRow.company_id == row.id)) or 0
+    flows = uow.session.scalar(select(func.count()).select_from(FlowRow)
+                               .where(FlowRow.company_id == row.id, FlowRow.status == "declared")) or 0
     item = company_item(row, flows)
     return redactor.company(item) if redactor is not None and redactor.active else item
 
@@ -113,6 +114,7 @@ def flow_features(
                 "kind": "flow", "id": f["id"], "company_id": f["company_id"], "direction": f["direction"],
                 "resource": f["resource"], "family": root, "family_label": label,
                 "quantity": f["quantity"], "unit": f["unit"], "label": f["label"] or f["text"],
+                "status": f.get("status", "declared"), "probability": f.get("probability"),
             },
         })
     return features

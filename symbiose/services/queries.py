@@ -128,7 +128,8 @@ def list_companies(
     counts: dict[int, int] = {}
     if rows:
         counts = dict(s.execute(
-            select(FlowRow.company_id, func.count()).where(FlowRow.company_id.in_([r.id for r in rows]))
+            select(FlowRow.company_id, func.count())
+            .where(FlowRow.company_id.in_([r.id for r in rows]), FlowRow.status == "declared")
             .group_by(FlowRow.company_id)
         ).all())
     items = [company_item(r, counts.get(r.id, 0)) for r in rows]
@@ -146,17 +147,24 @@ def _flow_item(f: FlowRow, company: CompanyRow) -> dict[str, Any]:
         "temperature_c": f.temperature_c, "concentration_pct": f.concentration_pct,
         "cost_eur_per_unit": f.cost_eur_per_unit, "months": _months(f.months), "notes": f.notes,
         "attributes": dict(f.attributes or {}),
+        "status": f.status, "probability": f.probability, "quantity_low": f.quantity_low, "quantity_high": f.quantity_high,
     }
 
 
 def list_flows(
     uow: UnitOfWork, territory: str | TerritoryRow, *, direction: str | None = None, resource: str | None = None,
     company_id: str | None = None, page: int = 1, size: int = 50, redactor: Redactor | None = None,
+    status: str | None = None,
 ) -> Page:
-    """Flows in import order, filtered by direction, resource code prefix and company."""
+    """Flows in import order, filtered by direction, resource code prefix, company and status
+    (``declared`` or ``probable``; both by default, a superseded probable flow never).
+    Portal callers never see the probable flows of a confidential company."""
     t = _territory(uow, territory)
     s = uow.session
     where: list[ColumnElement[bool]] = [FlowRow.territory_id == t.id]
+    where.append(FlowRow.status == status if status else FlowRow.status.in_(("declared", "probable")))
+    if redactor is not None and redactor.active:
+        where.append(or_(FlowRow.status != "probable", CompanyRow.confidential.is_(False)))
     if direction:
         where.append(FlowRow.direction == direction)
     if resource:

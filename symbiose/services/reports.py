@@ -41,6 +41,7 @@ def latest_synergy_document(uow: UnitOfWork, territory: str) -> dict:
 def territory_report_input(uow: UnitOfWork, territory: str, document: dict | None = None) -> ReportInput:
     """What the report of a stored territory shows: its flows and its latest run's
     synergies with their follow-up status and consents."""
+    from symbiose.services.prediagnostic import latest_visits
     from symbiose.services.queries import list_synergies
     from symbiose.services.runs import load_diagnostic
 
@@ -55,7 +56,8 @@ def territory_report_input(uow: UnitOfWork, territory: str, document: dict | Non
             break
         page += 1
     return ReportInput(territory=t.code, name=t.name or t.code, document={**doc, "synergies": items},
-                       diagnostic=load_diagnostic(uow, t.code), source="données du territoire")
+                       diagnostic=load_diagnostic(uow, t.code), source="données du territoire",
+                       visits=latest_visits(uow, t.code))
 
 
 def file_report_input(path: Path, *, territory: str | None = None, progress: Progress | None = None) -> tuple[ReportInput, dict]:

@@ -17,7 +17,7 @@ from symbiose.ingest import Progress
 from symbiose.services.imports import read_file
 from symbiose.services.territories import get_territory
 from symbiose.store import UnitOfWork
-from symbiose.store.orm import CompanyRow, FlowRow, FollowUpEventRow, FollowUpRow, RunRow, SynergyRow, utcnow
+from symbiose.store.orm import DECLARED, CompanyRow, FlowRow, FollowUpEventRow, FollowUpRow, RunRow, SynergyRow, utcnow
 
 
 log = logging.getLogger("symbiose.runs")
@@ -65,9 +65,11 @@ def load_diagnostic(uow: UnitOfWork, territory: str) -> Diagnostic:
     """The stored companies and flows of a territory as a domain :class:`Diagnostic`."""
     t = get_territory(uow, territory)
     s = uow.session
-    companies = s.scalars(select(CompanyRow).where(CompanyRow.territory_id == t.id).order_by(CompanyRow.external_id)).all()
+    flows = s.scalars(select(FlowRow).where(FlowRow.territory_id == t.id, FlowRow.status == DECLARED).order_by(FlowRow.uid)).all()
+    with_flows = {f.company_id for f in flows}  # firms known only from a pre-diagnostic are not matched
+    companies = [c for c in s.scalars(select(CompanyRow).where(CompanyRow.territory_id == t.id).order_by(CompanyRow.external_id))
+                 if c.id in with_flows]
     by_pk = {c.id: c.external_id for c in companies}
-    flows = s.scalars(select(FlowRow).where(FlowRow.territory_id == t.id).order_by(FlowRow.uid)).all()
     return Diagnostic(
         territory=t.code,
         companies=tuple(

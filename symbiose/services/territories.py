@@ -54,7 +54,7 @@ def latest_done_run_id(uow: UnitOfWork, territory_id: int) -> int | None:
 def territory_counts(uow: UnitOfWork, row: TerritoryRow) -> dict[str, Any]:
     s = uow.session
     companies = s.scalar(select(func.count()).select_from(CompanyRow).where(CompanyRow.territory_id == row.id))
-    flows = s.scalar(select(func.count()).select_from(FlowRow).where(FlowRow.territory_id == row.id))
+    flows = s.scalar(select(func.count()).select_from(FlowRow).where(FlowRow.territory_id == row.id, FlowRow.status == "declared"))
     run_id = latest_done_run_id(uow, row.id)
     synergies = 0
     if run_id is not None:

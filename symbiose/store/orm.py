@@ -54,6 +54,8 @@ class CompanyRow(Base):
     city: Mapped[str | None] = mapped_column(String(128))
     naf: Mapped[str | None] = mapped_column(String(8))
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    size_band: Mapped[str | None] = mapped_column(String(4))  # INSEE tranche d'effectif (pre-diagnostic)
+    employees: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     flows: Mapped[list[FlowRow]] = relationship(back_populates="company")
@@ -69,6 +71,9 @@ class ImportRow(Base):
     actor: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+DECLARED, PROBABLE, SUPERSEDED = "declared", "probable", "superseded"  # FlowRow.status
 
 
 class FlowRow(Base):
@@ -102,10 +107,43 @@ class FlowRow(Base):
     label: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # pre-diagnostic: "declared" (from a diagnostic or a visit), "probable" (guessed from the
+    # firm's sector and size) or "superseded" (a probable flow a declared one replaced)
+    status: Mapped[str] = mapped_column(String(16), default="declared", server_default="declared")
+    probability: Mapped[float | None] = mapped_column(Float)
+    quantity_low: Mapped[float | None] = mapped_column(Float)
+    quantity_high: Mapped[float | None] = mapped_column(Float)
     company: Mapped[CompanyRow] = relationship(back_populates="flows")
 
 
 QUEUED_ONLY = "status = 'queued'"
+class FlowVisitRow(Base):
+    """Trace of a visit that turned a probable flow into a declared one."""
+
+    __tablename__ = "flow_visits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), index=True)
+    flow_id: Mapped[int | None] = mapped_column(ForeignKey("flows.id", ondelete="SET NULL"))
+    flow_uid: Mapped[str] = mapped_column(String(32))
+    company_external_id: Mapped[str] = mapped_column(String(128))
+    resource: Mapped[str] = mapped_column(String(128))
+    direction: Mapped[str] = mapped_column(String(3))
+    probable: Mapped[dict[str, Any]] = mapped_column(JSON)  # what the pre-diagnostic said
+    declared: Mapped[dict[str, Any]] = mapped_column(JSON)  # what the visit found
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class VisitRankingRow(Base):
+    """The latest visit ranking of a territory (pre-diagnostic), as JSON."""
+
+    __tablename__ = "visit_rankings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class RunRow(Base):

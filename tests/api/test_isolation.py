@@ -13,6 +13,7 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.main import API_PREFIX, create_app
+from symbiose.prediagnostic.visits import probable_flow_id
 from symbiose.settings import Settings
 from tests.api.conftest import OTHER, TERRITORY, Keys, auth, diagnostic_csv, run_to_done, upload
 
@@ -20,6 +21,7 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 PATH_VALUES = {"code": TERRITORY, "run_id": "1", "synergy_id": "S-0001", "key_id": "6"}  # key 6: made by create_api_key
 ADMIN_ONLY = {"create_territory", "list_api_keys", "create_api_key", "revoke_api_key"}
 # A valid request body per operation that takes one; a new write route must be added here.
+PREDIAG_FIRMS = b"siret;raison_sociale;naf;tranche_effectif;code_postal\n44444444400044;Negoce du Port;46.76Z;12;13270\n"
 BODIES: dict[str, dict] = {
     "create_territory": {"json": {"code": "nouveau-parc", "name": "Nouveau parc"}},
     "upload_diagnostic": {"files": {"file": ("diagnostic.csv", diagnostic_csv(), "text/csv")}, "params": {"dry_run": "true"}},
@@ -29,6 +31,9 @@ BODIES: dict[str, dict] = {
     "create_api_key": {"json": {"territory": TERRITORY, "role": "portail", "label": "matrice d'isolation"}},
     "revoke_api_key": {},
     "create_correction": {"json": {"text": "palettes de l'atelier", "code": "wood.pallet"}},
+    # pre-diagnostic: the upload (a write, run before the visit) stores the probable flow the visit confirms
+    "upload_prediagnostic": {"files": {"file": ("etablissements.csv", PREDIAG_FIRMS, "text/csv")}},
+    "confirm_visit": {"json": {"flow_id": probable_flow_id("44444444400044", "out", "paper.cardboard"), "exists": False}},
 }
 # Reads that are an animator's job (review of classifications): a portal key gets 403.
 ANIMATOR_READS = {"list_flows_to_review", "list_corrections"}

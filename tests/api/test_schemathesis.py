@@ -22,7 +22,8 @@ REAL_PATH = {"code": TERRITORY, "run_id": 1, "synergy_id": "S-0001"}
 # is a valid upload but not a valid diagnostic, a company that is not a party of the
 # synergy, a follow-up move the state forbids): a schema-valid request may get a
 # 409 or 422 there, so "valid data is accepted" is not checked for them.
-SEMANTIC = {"upload_diagnostic", "record_synergy_consent", "update_synergy_followup", "create_correction"}
+SEMANTIC = {"upload_diagnostic", "record_synergy_consent", "update_synergy_followup", "create_correction",
+            "upload_prediagnostic", "confirm_visit"}  # a firm list that is not valid; a flow id that names no probable flow
 
 
 def _exercise(operation, mode: GenerationMode, path: dict, examples: int, base_url: str, headers: dict,

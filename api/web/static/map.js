@@ -131,12 +131,15 @@
     var p = f.properties;
     if (p.kind !== "flow" || !f.geometry) { return; }
     var c = colour(p.family);
+    var probable = p.status === "probable";  // pre-diagnostic guess: dotted, pale, "à confirmer"
     var layer = L.circleMarker(latlng(f.geometry.coordinates), {
-      radius: 5, color: c, weight: 2, fillColor: p.direction === "out" ? c : "#ffffff", fillOpacity: 1,
-      className: "flux flux-" + p.family
+      radius: 5, color: c, weight: 2, fillColor: p.direction === "out" ? c : "#ffffff",
+      fillOpacity: probable ? 0.2 : 1, opacity: probable ? 0.7 : 1, dashArray: probable ? "2 3" : null,
+      className: "flux flux-" + p.family + (probable ? " flux-probable" : "")
     });
     layer.bindTooltip(tooltip([
-      (DIRECTION_FR[p.direction] || p.direction) + " · " + p.family_label,
+      (probable ? "Probable " + Math.round(100 * (p.probability || 0)) + " % (à confirmer) · " : "") +
+        (DIRECTION_FR[p.direction] || p.direction) + " · " + p.family_label,
       p.label || p.resource,
       number(p.quantity) + " " + p.unit + "/an"
     ]), { direction: "top" });
