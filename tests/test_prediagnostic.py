@@ -96,7 +96,7 @@ def test_bad_rows_give_row_column_value_and_nothing_is_returned():
             "12345678900037;Mauvais NAF;abc;12;99999\n").encode()
     parsed = read_firms(data, filename="f.csv")
     found = {(e.row, e.column, e.value) for e in parsed.errors}
-    assert (3, "raison_sociale", None) in found and (3, "tranche_effectif", "77") in found
+    assert (3, "raison_sociale", "") in found and (3, "tranche_effectif", "77") in found
     assert (4, "ape", "abc") in found and (4, "code_postal", "99999") in found
     band = next(e for e in parsed.errors if e.column == "tranche_effectif")
     assert "tranche d'effectif INSEE" in prediag_fr(band)
@@ -262,4 +262,4 @@ def test_cli_prediagnostic_prints_the_visit_list_and_writes_the_json_contract(sq
     bad = tmp_path / "bad.csv"
     bad.write_text("siret;raison_sociale;naf;code_postal\n1;X;abc;13270\n", encoding="utf-8")
     refused = runner.invoke(app, ["prediagnostic", str(bad), "--territory", "zi", "--db", sqlite_url])
-    assert refused.exit_code == 1 and "row 2, column naf: found 'abc'" in refused.output
+    assert refused.exit_code == 1 and "ligne 2, colonne naf : « abc » trouvé" in refused.output

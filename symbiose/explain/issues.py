@@ -77,6 +77,15 @@ TEMPLATES: dict[str, str] = {
     "resource.unit_fallback": "{code} ne se compte pas en {unit} : classé en {fallback}, à vérifier",
     "resource.unit_unknown": "{code} ne se compte pas en {unit} : importé comme « unknown », à vérifier",
     "flow.duplicate": "même entreprise, sens, ressource et libellé qu'à la ligne {first_row} : quantités additionnées",
+    # -- a firm list (pre-diagnostic)
+    "firms.empty": "une ligne d'en-tête puis une ligne par établissement attendues (le fichier est vide)",
+    "firms.no_rows": "le fichier a un en-tête mais aucun établissement : rien à lire",
+    "firm.size_band": "une tranche d'effectif INSEE (NN, 00, 01, 02, 03, 11, 12, 21, 22, 31, 32, 41, 42, 51, 52, 53) ou un effectif attendu",
+    "firm.no_naf": "pas de code NAF : seuls les flux communs à presque toutes les entreprises sont supposés",
+    "firm.no_size": "ni tranche d'effectif ni effectif : les fourchettes supposent 10 à 250 salariés",
+    "firm.not_siret": "pas un SIRET à 14 chiffres : gardé comme identifiant",
+    "firm.duplicate": "même identifiant qu'à la ligne {first_row} : ligne ignorée",
+    "firm.no_profile": "le code NAF {naf} n'a pas de profil sectoriel : seuls les flux communs à presque toutes les entreprises (palettes, cartons, déchets ordinaires) sont supposés",
 }
 
 
@@ -86,6 +95,7 @@ WARNINGS = frozenset({
     "quantity.dotted", "quantity.zero", "ewc.not_listed", "city.mismatch", "company.renamed",
     "resource.unknown", "resource.low_confidence", "resource.unit_fallback", "resource.unit_unknown",
     "flow.duplicate", "unit.stated_size",
+    "firms.no_rows", "firm.no_naf", "firm.no_size", "firm.not_siret", "firm.duplicate", "firm.no_profile",
 })
 
 

@@ -17,7 +17,9 @@ from typing import Any
 
 from symbiose.domain import Issue
 from symbiose.geocode import GeocodeError, get_gazetteer
+from symbiose.explain.issues import issue
 from symbiose.ingest import parse_bool, parse_naf, parse_number, parse_postcode, read_table
+from symbiose.ingest.cells import CellError
 from symbiose.text import header_key
 
 MAX_FIRMS = 200_000
@@ -42,13 +44,6 @@ REQUIRED = ("company_id", "company_name", "naf")
 _INDEX = {header_key(alias): col for col, aliases in FIRM_COLUMNS.items() for alias in aliases}
 _SIRET = re.compile(r"\d{14}")
 
-MSG_BAND = "expected an INSEE size band (NN, 00, 01, 02, 03, 11, 12, 21, 22, 31, 32, 41, 42, 51, 52, 53) or a headcount"
-MSG_EMPTY = "expected a header row and one row per firm; the file is empty"
-MSG_NO_ROWS = "the file has a header but no firm rows: nothing to read"
-MSG_NO_NAF = "no NAF code: only the flows shared by nearly all firms are assumed"
-MSG_NO_SIZE = "no size band nor headcount: the quantity ranges assume 10 to 250 employees"
-MSG_NOT_SIRET = "not a 14-digit SIRET; kept as the firm's id"
-MSG_DUPLICATE = "same firm id as row {row}: this row is ignored"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +75,11 @@ class ParsedFirms:
         return not self.errors
 
 
-def _as_issue(exc: Exception, row: int, column: str) -> Issue:
-    issue = getattr(exc, "issue", None)
-    if issue is None:
-        return Issue(row, column, None, str(exc))
-    return Issue(row, column, issue.value, issue.message)
+def _as_issue(exc: Exception, row: int, column: str, value: str) -> Issue:
+    """A cell parser's error as a row issue (its message code and parameters)."""
+    if isinstance(exc, CellError):
+        return issue(exc.code, row=row, column=column, value=value, **exc.params)
+    return Issue(row, column, value, str(exc))
 
 
 def _band(text: str, bands: set[str]) -> str | None:
@@ -112,7 +107,7 @@ def read_firms(source: Path | bytes, *, filename: str | None = None, bands: set[
         table = table[1:]
     if not table:
         if not out.errors:
-            out.errors.append(Issue(1, None, None, MSG_EMPTY))
+            out.errors.append(issue("firms.empty", row=1))
         return out
     header = table[0]
     index: dict[str, int] = {}
@@ -121,18 +116,21 @@ def read_firms(source: Path | bytes, *, filename: str | None = None, bands: set[
         if col is None:
             continue
         if col in index:
-            out.errors.append(Issue(1, name, name, f"expected each column once; {col} appears twice"))
+            out.errors.append(issue("header.duplicate", row=1, column=name, value=name, field=col,
+                                    first=header[index[col]].strip()))
+            continue
         index[col] = i
     for col in REQUIRED:
         if col not in index:
-            out.errors.append(Issue(1, col, None, f"expected a column {col} (or {', '.join(FIRM_COLUMNS[col][1:4])})"))
+            out.errors.append(issue("header.missing", row=1, column=col, field=col,
+                                    aliases=", ".join(FIRM_COLUMNS[col][1:4])))
     if not (("lat" in index and "lon" in index) or "postcode" in index or "city" in index):
-        out.errors.append(Issue(1, "postcode", None, "expected location columns: lat and lon, or postcode (code_postal)"))
+        out.errors.append(issue("header.missing_location", row=1, column="postcode"))
     if out.errors:
         return out
     body = table[1:]
     if len(body) > MAX_FIRMS:
-        out.errors.append(Issue(None, None, str(len(body)), f"expected at most {MAX_FIRMS} rows"))
+        out.errors.append(issue("file.too_many_rows", value=str(len(body)), maximum=MAX_FIRMS))
         return out
     names = {col: header[i].strip() for col, i in index.items()}
     seen: dict[str, int] = {}
@@ -144,12 +142,13 @@ def read_firms(source: Path | bytes, *, filename: str | None = None, bands: set[
         if firm is None:
             continue
         if firm.id in seen:
-            out.warnings.append(Issue(row, names["company_id"], firm.id, MSG_DUPLICATE.format(row=seen[firm.id])))
+            out.warnings.append(issue("firm.duplicate", row=row, column=names["company_id"], value=firm.id,
+                                      first_row=seen[firm.id]))
             continue
         seen[firm.id] = row
         out.firms.append(firm)
     if not out.errors and not out.firms:
-        out.warnings.append(Issue(None, None, None, MSG_NO_ROWS))
+        out.warnings.append(issue("firms.no_rows"))
     return out
 
 
@@ -165,32 +164,32 @@ def _read_row(row: int, cells: list[str], index: dict[str, int], names: dict[str
         try:
             return fn()
         except Exception as exc:  # noqa: BLE001 - the parsers raise row errors carrying an Issue
-            errors.append(_as_issue(exc, row, names.get(col, col)))
+            errors.append(_as_issue(exc, row, names.get(col, col), get(col)))
             return None
 
     fid = re.sub(r"\s", "", get("company_id"))
     if not fid:
-        errors.append(Issue(row, names["company_id"], None, "expected a company id (a SIRET where known)"))
+        errors.append(issue("company_id.missing", row=row, column=names["company_id"], value=""))
     elif not _SIRET.fullmatch(fid):
-        out.warnings.append(Issue(row, names["company_id"], fid, MSG_NOT_SIRET))
+        out.warnings.append(issue("firm.not_siret", row=row, column=names["company_id"], value=fid))
     name = get("company_name")
     if not name:
-        errors.append(Issue(row, names["company_name"], None, "expected the company's name"))
+        errors.append(issue("company_name.missing", row=row, column=names["company_name"], value=""))
     naf = attempt("naf", lambda: parse_naf(get("naf"))) if get("naf") else None
     if not get("naf"):
-        out.warnings.append(Issue(row, names["naf"], None, MSG_NO_NAF))
+        out.warnings.append(issue("firm.no_naf", row=row, column=names["naf"]))
     band = None
     if get("size_band"):
         band = _band(get("size_band"), bands)
         if band is None:
-            errors.append(Issue(row, names["size_band"], get("size_band"), MSG_BAND))
+            errors.append(issue("firm.size_band", row=row, column=names["size_band"], value=get("size_band")))
     employees = attempt("employees", lambda: parse_number(get("employees"), "employees", minimum=0, maximum=1e6)) if get("employees") else None
     if band is None and employees is None and not any(e.row == row for e in errors):
-        out.warnings.append(Issue(row, names.get("size_band", names.get("employees", "tranche_effectif")), None, MSG_NO_SIZE))
+        out.warnings.append(issue("firm.no_size", row=row, column=names.get("size_band", names.get("employees", "tranche_effectif"))))
     lat = attempt("lat", lambda: parse_number(get("lat"), "lat", minimum=-90, maximum=90)) if get("lat") else None
     lon = attempt("lon", lambda: parse_number(get("lon"), "lon", minimum=-180, maximum=180)) if get("lon") else None
     if (lat is None) != (lon is None) and not errors:
-        errors.append(Issue(row, names.get("lat" if lat is None else "lon", "lat"), None, "expected both lat and lon (WGS84 degrees)"))
+        errors.append(issue("coordinates.incomplete", row=row, column=names.get("lat" if lat is None else "lon", "lat"), value=""))
     postcode = attempt("postcode", lambda: parse_postcode(get("postcode"))) if get("postcode") else None
     city = get("city") or None
     if lat is None or lon is None:
@@ -200,11 +199,11 @@ def _read_row(row: int, cells: list[str], index: dict[str, int], names: dict[str
                 place = get_gazetteer().locate(postcode, city)
                 lat, lon, city = place.lat, place.lon, city or place.commune
             except GeocodeError:
-                errors.append(Issue(row, names.get("postcode", names.get("city", "postcode")), postcode or city,
-                                    "expected the postcode of a French commune; this one is unknown"))
+                errors.append(issue("postcode.unknown", row=row, column=names.get("postcode", names.get("city", "postcode")),
+                                    value=postcode or city))
         elif not errors:
-            errors.append(Issue(row, names.get("postcode", "postcode"), None, "expected a location: lat and lon, or a French postcode"))
-    confidential = bool(attempt("confidential", lambda: parse_bool(get("confidential"), "confidential"))) if get("confidential") else False
+            errors.append(issue("location.missing", row=row, column=names.get("postcode", "postcode"), value=""))
+    confidential = bool(attempt("confidential", lambda: parse_bool(get("confidential")))) if get("confidential") else False
     if errors:
         out.errors.extend(errors)
         return None

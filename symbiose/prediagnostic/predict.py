@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from symbiose.explain.issues import issue
 from symbiose.domain import Issue
 from symbiose.prediagnostic.firms import Firm
 from symbiose.prediagnostic.profiles import Profiles, ProfileFlow, size_class
 from symbiose.taxonomy import Taxonomy
 
-MSG_NO_PROFILE = "NAF {naf} has no sector profile: only the flows shared by nearly all firms (pallets, cardboard, ordinary waste) are assumed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +84,7 @@ def predict_firm(firm: Firm, profiles: Profiles, taxonomy: Taxonomy) -> tuple[li
     warnings: list[Issue] = []
     profile = profiles.for_naf(firm.naf)
     if profile.key is None and firm.naf:
-        warnings.append(Issue(firm.row, "naf", firm.naf, MSG_NO_PROFILE.format(naf=firm.naf)))
+        warnings.append(issue("firm.no_profile", row=firm.row, column="naf", value=firm.naf, naf=firm.naf))
     n_low, n_high, _ = headcount_range(firm, profiles)
     cls = _size_class(n_low, n_high)
     flows = [

@@ -233,15 +233,14 @@ def _write(
                 existing.company_id = company.id
                 existing.import_id = record.id  # the import that last changed this flow
             report.updated["flows"] += int(changed)
-    session.flush()
-    from symbiose.services.prediagnostic import supersede_probable
-
-    supersede_probable(uow, [t.id for t in territories.values()])  # declared flows win over probable ones
     if dry_run:
         uow.rollback()
         return report
     session.flush()
     bulk_insert(session, FlowRow, new_flows)
+    from symbiose.services.prediagnostic import supersede_probable
+
+    supersede_probable(uow, [t.id for t in territories.values()])  # declared flows win over probable ones
     report.written = True
     report.import_id = record.id
     record.report = report.to_dict()
