@@ -72,6 +72,7 @@ class Classifier:
         self._raw_cache: dict[tuple[Any, ...], Result] = {}
         self._norm_cache: dict[tuple[Any, ...], Result] = {}
         self._territories: OrderedDict[frozenset[tuple[str, str]], Classifier] = OrderedDict()
+        self._last_corrections: tuple[Mapping[str, str], int, Classifier] | None = None
 
     # -- public ------------------------------------------------------------
 
@@ -87,6 +88,9 @@ class Classifier:
         helped. Built once per distinct mapping (a few are kept)."""
         if not corrections:
             return self
+        last = self._last_corrections
+        if last is not None and last[0] is corrections and last[1] == len(corrections):
+            return last[2]  # the same mapping object as the previous row: no re-keying
         key = frozenset((normalise_key(k), v) for k, v in corrections.items())
         hit = self._territories.get(key)
         if hit is None:
@@ -96,6 +100,7 @@ class Classifier:
                 self._territories.popitem(last=False)
         else:
             self._territories.move_to_end(key)
+        self._last_corrections = (corrections, len(corrections), hit)
         return hit
 
     def classify(
