@@ -85,7 +85,8 @@ class Classifier:
 
         A text whose key is corrected gets that code with confidence 1; the
         corrected texts also become synonyms of their codes, so near texts are
-        helped. Built once per distinct mapping (a few are kept)."""
+        helped. Built once per distinct mapping (a few are kept); after changing a
+        mapping in place, pass a new mapping object."""
         if not corrections:
             return self
         last = self._last_corrections
