@@ -491,6 +491,8 @@ def report(own: list[Row], blind: list[Row], blind_source: str, tax: Taxonomy, w
     for r in own + blind:
         langs[r.language or "?"] += 1
     lines.append("Languages, all labels: " + ", ".join(f"{k} {v}" for k, v in sorted(langs.items())) + ".")
+    ewc_map = "with" if hasattr(tax, "resource_for_ewc") else "without"
+    lines.append(f"Taxonomy: {len(tax.resources)} codes, {ewc_map} an EWC -> resource mapping.")
     lines.append(
         f"Thresholds: `unknown` below {UNKNOWN_THRESHOLD} (a code at or above it is accepted), warning below {LOW_CONFIDENCE}."
     )
