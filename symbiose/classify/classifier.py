@@ -260,12 +260,14 @@ class Classifier:
                 return self._normalise(label[0])
         return norm
 
-    def _state_variant(self, ranked: list[tuple[str, float]], norm: Normalised) -> list[tuple[str, float]]:
+    def _state_variant(
+        self, ranked: list[tuple[str, float]], norm: Normalised, text: Mapping[str, float]
+    ) -> list[tuple[str, float]]:
         """A state word of the text ("usagé", "spent") moves the best code to its variant
         in that state, when the taxonomy has one near it (sibling, parent's sibling, child):
         a code whose own label says that state ("Solvants usagés"), not one that merely
         has such a synonym ("eaux usées" for effluents), and that is itself a plausible
-        reading of the text (its score at least ``variant`` of the best one's)."""
+        reading of the text (its text score at least ``variant`` of the best one's)."""
         states = norm.states
         if not states or not ranked:
             return ranked
@@ -283,8 +285,8 @@ class Classifier:
                 if code == top or code.split(".", 1)[0] != root or code in self._ancestors[top]:
                     continue
                 distance = _tree_distance(top, code)
-                if distance > 3 or scores.get(code, 0.0) < self._variant_share * score:
-                    continue  # too far, or not itself a plausible reading of the text
+                if distance > 3 or text.get(code, 0.0) < self._variant_share * text.get(top, score):
+                    continue  # too far, or its words not themselves a plausible reading of the text
                 cand = (distance, -scores.get(code, 0.0), code)
                 if best is None or cand < best:
                     best = cand
@@ -292,7 +294,7 @@ class Classifier:
             return ranked
         variant = best[2]
         # the variant and the code it replaces swap their scores
-        swapped = {variant: score, top: scores[variant]}
+        swapped = {variant: score, top: scores.get(variant, 0.0)}
         return sorted(
             ((c, swapped.get(c, s)) for c, s in ranked), key=lambda cs: (-cs[1], self._depth[cs[0]], cs[0])
         )
@@ -346,7 +348,7 @@ class Classifier:
         final = [(code, s + boost(code)) for code, s in text.items()]
         ranked = sorted((cs for cs in final if cs[1] > 0), key=lambda cs: (-cs[1], self._depth[cs[0]], cs[0]))
         first = ranked[0][0] if ranked else None
-        ranked = self._state_variant(ranked, norm)
+        ranked = self._state_variant(ranked, norm, text)
         if not ranked:
             return [], (0.0, 0.0, 0.0)
         top = ranked[0][0]
