@@ -443,7 +443,7 @@ or purpose word pulls as much as the material). Both mixes turn a share of `unkn
 but turn more into confidently wrong ones: the two readings share the same labels and synonyms, so
 when the words are missing from the taxonomy they agree on the same wrong code. Against the issue's
 rule that a confidently wrong code is worse than a review, the rules alone are kept; scikit-learn stays
-out of the package (benchmark only, not a dependency).
+out of the package (benchmark only: the optional `bench` extra).
 
 The rules' weights are not where the gap is: moving any role weight (clause, complement, state,
 qualifier, unknown word) or the NAF boost by half or more changes the best-guess accuracy by less
@@ -479,7 +479,7 @@ def report(own: list[Row], blind: list[Row], blind_source: str, tax: Taxonomy, w
         approaches.append(("rules backed off by n-grams", ngram.backoff(now, model.predict_row)))
         approaches.append(("rules, unknown lifted when the n-grams agree", ngram.agreement(now, model.predict_row)))
     except ImportError:
-        pass
+        print("scikit-learn missing (pip install '.[bench]'): the n-gram approaches are not measured", file=sys.stderr)
 
     held = [r for r in own if r.split == "held_out"]
     lines = ["# Classifier benchmark", ""]
