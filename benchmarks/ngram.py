@@ -111,3 +111,20 @@ def backoff(rules: Callable, ngram: Callable) -> Callable:
         return n if n.code != UNKNOWN_RESOURCE else c
 
     return predict
+
+
+def agreement(rules: Callable, ngram: Callable, confidence: float = 0.5) -> Callable:
+    """The rules' answer; when they answer ``unknown``, their best guess if the n-gram
+    model's answer is that same code (two different readings agree)."""
+
+    def predict(row) -> Classification:
+        c = rules(row)
+        if c.code != UNKNOWN_RESOURCE or not c.alternatives:
+            return c
+        n = ngram(row)
+        guess = c.alternatives[0][0]
+        if n.code == guess or (n.code == UNKNOWN_RESOURCE and n.alternatives and n.alternatives[0][0] == guess):
+            return Classification(c.text, guess, n.label, max(confidence, c.confidence), c.alternatives[1:])
+        return c
+
+    return predict

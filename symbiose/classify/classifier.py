@@ -65,6 +65,12 @@ class Classifier:
         self._depth = {c: c.count(".") for c in self.taxonomy.resources}
         self._lineage = {c: [self.taxonomy.resources[a] for a in self.taxonomy.ancestors(c)] for c in self._depth}
         self._ancestors = {c: [r.code for r in lineage[1:]] for c, lineage in self._lineage.items()}
+        self._variant_share = self.vocabulary.weight("variant", 0.7)
+        self._labelled_states: dict[str, set[str]] = defaultdict(set)  # state token -> codes labelled in that state
+        for code, res in self.taxonomy.resources.items():
+            for label in (res.label_fr, res.label_en):
+                for state in self._normalise(label).states:
+                    self._labelled_states[state].add(code)
         self._scorer = Scorer(self._index, self.vocabulary, self._ancestors)
         self._evidence = Evidence(
             self.taxonomy, self._lineage, self.vocabulary.unit_evidence, self.vocabulary.direction_evidence
@@ -72,6 +78,7 @@ class Classifier:
         self._raw_cache: dict[tuple[Any, ...], Result] = {}
         self._norm_cache: dict[tuple[Any, ...], Result] = {}
         self._territories: OrderedDict[frozenset[tuple[str, str]], Classifier] = OrderedDict()
+        self._last_corrections: tuple[Mapping[str, str], int, Classifier] | None = None
 
     # -- public ------------------------------------------------------------
 
@@ -84,9 +91,13 @@ class Classifier:
 
         A text whose key is corrected gets that code with confidence 1; the
         corrected texts also become synonyms of their codes, so near texts are
-        helped. Built once per distinct mapping (a few are kept)."""
+        helped. Built once per distinct mapping (a few are kept); after changing a
+        mapping in place, pass a new mapping object."""
         if not corrections:
             return self
+        last = self._last_corrections
+        if last is not None and last[0] is corrections and last[1] == len(corrections):
+            return last[2]  # the same mapping object as the previous row: no re-keying
         key = frozenset((normalise_key(k), v) for k, v in corrections.items())
         hit = self._territories.get(key)
         if hit is None:
@@ -96,6 +107,7 @@ class Classifier:
                 self._territories.popitem(last=False)
         else:
             self._territories.move_to_end(key)
+        self._last_corrections = (corrections, len(corrections), hit)
         return hit
 
     def classify(
@@ -248,9 +260,14 @@ class Classifier:
                 return self._normalise(label[0])
         return norm
 
-    def _state_variant(self, ranked: list[tuple[str, float]], norm: Normalised) -> list[tuple[str, float]]:
+    def _state_variant(
+        self, ranked: list[tuple[str, float]], norm: Normalised, text: Mapping[str, float]
+    ) -> list[tuple[str, float]]:
         """A state word of the text ("usagé", "spent") moves the best code to its variant
-        in that state, when the taxonomy has one near it (sibling, parent's sibling, child)."""
+        in that state, when the taxonomy has one near it (sibling, parent's sibling, child):
+        a code whose own label says that state ("Solvants usagés"), not one that merely
+        has such a synonym ("eaux usées" for effluents), and that is itself a plausible
+        reading of the text (its text score at least ``variant`` of the best one's)."""
         states = norm.states
         if not states or not ranked:
             return ranked
@@ -264,20 +281,23 @@ class Classifier:
         scores = dict(ranked)
         best: tuple[int, float, str] | None = None
         for s in missing:
-            for code in self._index.codes_with.get(s, ()):
+            for code in self._labelled_states.get(s, ()):
                 if code == top or code.split(".", 1)[0] != root or code in self._ancestors[top]:
                     continue
                 distance = _tree_distance(top, code)
-                if distance > 3:
-                    continue
+                if distance > 3 or text.get(code, 0.0) < self._variant_share * text.get(top, score):
+                    continue  # too far, or its words not themselves a plausible reading of the text
                 cand = (distance, -scores.get(code, 0.0), code)
                 if best is None or cand < best:
                     best = cand
         if best is None:
             return ranked
         variant = best[2]
-        lifted = [(variant, score + 1e-6)] + [(c, s) for c, s in ranked if c != variant]
-        return lifted
+        # the variant and the code it replaces swap their scores
+        swapped = {variant: score, top: scores.get(variant, 0.0)}
+        return sorted(
+            ((c, swapped.get(c, s)) for c, s in ranked), key=lambda cs: (-cs[1], self._depth[cs[0]], cs[0])
+        )
 
     def _score(
         self, norm: Normalised, ctx: Context, description: Normalised | None = None
@@ -328,7 +348,7 @@ class Classifier:
         final = [(code, s + boost(code)) for code, s in text.items()]
         ranked = sorted((cs for cs in final if cs[1] > 0), key=lambda cs: (-cs[1], self._depth[cs[0]], cs[0]))
         first = ranked[0][0] if ranked else None
-        ranked = self._state_variant(ranked, norm)
+        ranked = self._state_variant(ranked, norm, text)
         if not ranked:
             return [], (0.0, 0.0, 0.0)
         top = ranked[0][0]

@@ -37,6 +37,7 @@ BOOST_NAF = 0.05
 BOOST_LEVEL = 0.05  # a child that lists the EWC/NAF code as well as its parent is more specific
 BOOST_RANGE = 0.10  # temperature/concentration inside a code's own range
 PENALTY_RANGE = 0.15  # temperature/concentration outside a code's range
+BOOST_CACHE = 500_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,8 @@ class Evidence:
         self.needs_only = tuple(str(c) for c in directions.get("needs_only") or ())
         self.direction_penalty = float(directions.get("penalty", 0.1))
         self._mapped: dict[str, str | None] = {}
+        self._boosts: dict[tuple[str, Context], float] = {}
+        self._naf_hints = {code: tuple(norm_naf(h) for h in res.naf_hints) for code, res in taxonomy.resources.items()}
         self._units: dict[tuple[str, str], tuple[bool, bool]] = {}
 
     def mapped(self, ewc: str | None) -> str | None:
@@ -151,7 +154,16 @@ class Evidence:
         return self._units[key]
 
     def boost(self, code: str, ctx: Context) -> float:
-        """Boost (or penalty) of a code from the row's context."""
+        """Boost (or penalty) of a code from the row's context (remembered per code and context)."""
+        key = (code, ctx)
+        hit = self._boosts.get(key)
+        if hit is None:
+            if len(self._boosts) >= BOOST_CACHE:
+                self._boosts.clear()
+            hit = self._boosts[key] = self._boost(code, ctx)
+        return hit
+
+    def _boost(self, code: str, ctx: Context) -> float:
         lineage = self.lineage[code]
         boost = 0.0
         if ctx.ewc:
@@ -170,7 +182,7 @@ class Evidence:
             if ctx.hazardous and lineage[0].hazardous:
                 boost += BOOST_HAZARDOUS
         if ctx.naf:
-            levels = sum(any((h := norm_naf(hint)) and ctx.naf.startswith(h) for hint in r.naf_hints) for r in lineage)
+            levels = sum(any(h and ctx.naf.startswith(h) for h in self._naf_hints[r.code]) for r in lineage)
             if levels:
                 boost += BOOST_NAF + BOOST_LEVEL * (levels - 1)
         if ctx.unit:

@@ -25,6 +25,7 @@ from symbiose.taxonomy import Taxonomy
 
 TYPO_SIM = {1: 0.9, 2: 0.8}  # similarity of a word corrected by 1 or 2 edits
 PREFIX_SIM = 0.85  # similarity of a truncated word ("electr") to the words it starts
+LOOKUP_CACHE = 100_000  # words whose typo/prefix matches are remembered
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +95,23 @@ class Index:
                 self.docs.append(Doc(code, tokens, " ".join(toks), sum(self.idf[t] for t in tokens), correction))
         self.vocab = sorted(self.by_token)
         self.vocab_set = frozenset(self.vocab)
+        self._lookups: dict[str, dict[str, float]] = {}
         self.tokens_of: dict[str, frozenset[str]] = {
             code: frozenset(t for key in keys for t in key) for code, keys in own.items()
         }
 
     def lookup(self, word: str) -> dict[str, float]:
-        """Index words a text word may stand for, with a similarity in (0, 1]."""
+        """Index words a text word may stand for, with a similarity in (0, 1] (remembered per word)."""
         if word in self.vocab_set:
             return {word: 1.0}
+        hit = self._lookups.get(word)
+        if hit is None:
+            if len(self._lookups) >= LOOKUP_CACHE:
+                self._lookups.clear()
+            hit = self._lookups[word] = self._lookup(word)
+        return hit
+
+    def _lookup(self, word: str) -> dict[str, float]:
         out: dict[str, float] = {}
         if word.startswith("dim") and word[3:4].isdigit():
             return out

@@ -125,12 +125,13 @@ class Scorer:
         query = self.query(norm)
         total = sum(w for w, _ in query) or 1.0
         docs_by_code: dict[str, list[Doc]] = defaultdict(list)
+        seen_docs: set[int] = set()
         for _, matches in query:
             for m in matches:
                 for di in index.by_token[m]:
-                    doc = index.docs[di]
-                    if doc not in docs_by_code[doc.code]:
-                        docs_by_code[doc.code].append(doc)
+                    if di not in seen_docs:
+                        seen_docs.add(di)
+                        docs_by_code[index.docs[di].code].append(index.docs[di])
         qtext = " ".join(tokens)
         scores: dict[str, float] = {}
         coverage: dict[str, tuple[float, float]] = {}
