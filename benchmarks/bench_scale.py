@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[5_000, 20_000, 100_000])
     ap.add_argument("--generators", nargs="+", default=["even", "dense"])
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--repeat-up-to", type=int, default=100_000, help="largest size run --repeats times")
     ap.add_argument("--dask", type=int, nargs="*", default=[], help="sizes also run on 1 then 2 local Dask workers")
     ap.add_argument("--mem-limit-gb", type=float, default=8.0)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scale.md")
@@ -148,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     base: dict[str, Any] = {}
     for n in sorted(args.sizes):
         for gen in args.generators:
-            runs = [run_case(gen, n, 0, args.mem_limit_gb) for _ in range(args.repeats if n <= 100_000 else 1)]
+            runs = [run_case(gen, n, 0, args.mem_limit_gb) for _ in range(args.repeats if n <= args.repeat_up_to else 1)]
             ok = [r for r in runs if "error" not in r]
             row = min(ok, key=lambda r: r["end_to_end_s"]) if ok else runs[0]
             if ok:
