@@ -6,6 +6,7 @@ territory's own key gets through."""
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -17,7 +18,9 @@ from symbiose.settings import Settings
 from tests.api.conftest import OTHER, TERRITORY, Keys, auth, diagnostic_csv, run_to_done, upload
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-PATH_VALUES = {"code": TERRITORY, "run_id": "1", "synergy_id": "S-0001"}
+PATH_VALUES = {"code": TERRITORY, "run_id": "1", "synergy_id": "S-0001", "region": "prov"}
+# operations only an admin key may call (the admin's own key gets through them)
+ADMIN_ONLY = {"create_territory", "create_region", "create_region_run", "get_region_run", "list_region_synergies"}
 # A valid request body per operation that takes one; a new write route must be added here.
 BODIES: dict[str, dict] = {
     "create_territory": {"json": {"code": "nouveau-parc", "name": "Nouveau parc"}},
@@ -25,6 +28,8 @@ BODIES: dict[str, dict] = {
     "create_run": {},
     "update_synergy_followup": {"json": {"status": "contacted", "note": "premier appel"}},
     "record_synergy_consent": {"json": {"company_id": "C2"}},
+    "create_region": {"json": {"code": "prov", "territories": [TERRITORY]}},
+    "create_region_run": {},
 }
 
 
@@ -79,6 +84,15 @@ def ready(client: httpx.Client, keys: Keys) -> httpx.Client:
     """A territory with a diagnostic and a finished run, so every path names something real."""
     assert upload(client, keys.animator, diagnostic_csv()).status_code == 201
     run_to_done(client, keys.animator)
+    # a region of the territory with a finished region run (run 1), for the region routes
+    assert client.post(f"{API_PREFIX}/regions", headers=auth(keys.admin),
+                       json={"code": "prov", "territories": [TERRITORY]}).status_code == 201
+    started = client.post(f"{API_PREFIX}/regions/prov/runs", headers=auth(keys.admin)).json()
+    for _ in range(600):
+        if client.get(f"{API_PREFIX}/regions/prov/runs/{started['id']}", headers=auth(keys.admin)).json()["status"] \
+                in ("done", "failed"):
+            break
+        time.sleep(0.05)
     return client
 
 
@@ -113,7 +127,7 @@ def test_isolation_matrix(ready: httpx.Client, keys: Keys) -> None:
 
     # the territory's own keys get through every route (reads first, then writes)
     for call in sorted(CALLS, key=lambda c: c.method in WRITE_METHODS):
-        key = keys.admin if call.operation_id == "create_territory" else keys.animator
+        key = keys.admin if call.operation_id in ADMIN_ONLY else keys.animator
         r = call.request(client, {"X-API-Key": key} if call.method == "GET" else auth(key))
         assert r.status_code < 300, f"{call.method} {call.path}: {r.status_code} {r.text[:300]}"
         if call.method == "GET" and call.scoped:
