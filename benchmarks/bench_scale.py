@@ -109,7 +109,9 @@ def report(rows: list[dict[str, Any]], base: dict[str, Any], load: str) -> str:
         "one subprocess per run; generation not timed. *× base*: time over the baseline measured in the same "
         f"run (even generator, {base.get('n', 0):,} flows: {_f(b)} s). *Gap*: the plan against the sum of the "
         "components' bounds (LP relaxation, tightened by SCIP where it ran); *worst*: the worst component's "
-        "status and gap. *Same plan*: every repeat gave the same fingerprint.",
+        "status and gap. *Same plan*: every repeat gave the same fingerprint. *Dask* rows: a local cluster "
+        "of 1 or 2 single-threaded worker processes (candidates by geographic partition, optimiser by "
+        "component; pooling stays in the calling process); their peak RSS is the calling process's only.",
         "",
         "| generator | flows | workers | end to end (s) | × base | match (s) | write (s) | peak RSS (GiB) | status "
         "| gap | worst component | largest binaries | same plan | fingerprint | synergies |",
