@@ -58,13 +58,13 @@ def regions(uow: UowDep, caller: CallerDep) -> list[dict]:
 
 
 @router.post("", operation_id="create_region", summary="Create or redefine a region (admin)", status_code=201,
-             response_model=RegionOut, responses=responses(403, 422))
+             response_model=RegionOut, responses=responses(403, 404))
 def create(body: RegionCreate, uow: UowDep, _admin: AdminDep) -> dict:
     """A region of existing territories (its member list replaced if the code exists)."""
     try:
         row = create_region(uow, body.code, body.name.strip() or body.code, body.territories)
     except TerritoryNotFound as exc:
-        raise ProblemException(422, f"Territoire inconnu : « {exc.args[0]} ».", kind="territory-not-found") from None
+        raise ProblemException(404, f"Territoire inconnu : « {exc.args[0]} ».", kind="territory-not-found") from None
     return region_item(uow, row)
 
 
