@@ -1,7 +1,7 @@
-"""HTTP API benchmark: listing the synergies of a 5 000-flow territory over loopback.
+"""HTTP API benchmark: the synergies, map and indicators of a 5 000-flow territory over loopback.
 
 Run ``python benchmarks/bench_api.py`` (``--flows 5000``, ``--seconds 2``,
-``--concurrency 4``, ``--db URL``, ``--out FILE``). It starts the API as a
+``--concurrency 16``, ``--db URL``, ``--out FILE``). It starts the API as a
 subprocess (``uvicorn api.main:create_app --factory``, one process, as
 ``symbiose serve`` runs it) on a fresh database (a temporary SQLite file
 unless ``--db``), uploads the seeded synthetic territory of
@@ -13,7 +13,9 @@ clients for ``--seconds`` per endpoint:
 - the synergy listing (page 1, 50 per page) with an animator key;
 - the same with a portal key (confidential companies anonymised);
 - a filtered listing (``type``, ``min_score``) deep in the pages;
-- listings the server has never rendered (a new ``min_score`` each time).
+- listings the server has never rendered (a new ``min_score`` each time);
+- ``map.geojson`` (animator and portal, gzip accepted) and the same cut to a
+  bounding box; ``indicators``.
 
 The listing's rendered body is cached under the data's version (run,
 follow-up, consents): the first three rows mostly measure answers served from
@@ -220,10 +222,18 @@ def report(rows: list[tuple[str, dict[str, float]]], meta: dict[str, Any]) -> st
         )
     target = rows[1][1]
     verdict = "met" if target["rps"] >= 200 and target["p99"] < 100 else "NOT met"
+    maps = [r for name, r in rows if "map.geojson` (animator" in name]
+    worst = max(rows[1:], key=lambda nr: nr[1]["p99"])
     lines += [
         "",
         f"Target for the animator listing (≥ 200 req/s, p99 < 100 ms on a 2-core machine): **{verdict}** "
         f"({target['rps']:.0f} req/s, p99 {target['p99']:.1f} ms).",
+        "",
+        f"Targets of issue 12 at {meta['concurrency']} connections: `map.geojson` ≥ 100 req/s — "
+        + (f"**{'met' if maps[0]['rps'] >= 100 else 'NOT met'}** ({maps[0]['rps']:.0f} req/s, "
+           f"{maps[0]['rps'] / base['rps']:.2f} × `/health`)" if maps else "not measured")
+        + f"; every endpoint p99 < 100 ms — **{'met' if worst[1]['p99'] < 100 else 'NOT met'}** "
+        f"(worst: {worst[0]}, p99 {worst[1]['p99']:.1f} ms, `/health` p99 {base['p99']:.1f} ms).",
         "",
         "A listing's rendered body is kept under the version of its data (latest run, follow-up events, "
         "consents, and for portal keys the confidential companies), and its ETag answers `If-None-Match` "
@@ -240,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--flows", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=2.0)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -267,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
             if run["status"] != "done":
                 raise SystemExit(f"the run failed: {run.get('error')}")
             ani = {"Authorization": f"Bearer {animator}"}
+            lats = sorted(f.lat for f in diag.flows)
+            lons = sorted(f.lon for f in diag.flows)
+            mid_lat, mid_lon = lats[len(lats) // 2], lons[len(lons) // 2]
+            bbox = f"{lons[0]:.4f},{lats[0]:.4f},{mid_lon:.4f},{mid_lat:.4f}"
             por = {"Authorization": f"Bearer {portal}"}
             endpoints = [
                 ("`GET /health` (baseline)", "/health", {}),
@@ -276,6 +290,13 @@ def main(argv: list[str] | None = None) -> int:
                  f"/api/v1/territories/{CODE}/synergies?type=mutualisation&min_score=0.2&page=5", ani),
                 ("`GET …/synergies?min_score=0.0…` (a new query each time: rendered, never cached)",
                  f"/api/v1/territories/{CODE}/synergies?min_score=0.0{{n}}", ani),
+                ("`GET …/map.geojson` (animator, gzip)", f"/api/v1/territories/{CODE}/map.geojson",
+                 {**ani, "Accept-Encoding": "gzip"}),
+                ("`GET …/map.geojson` (portal, anonymised, gzip)", f"/api/v1/territories/{CODE}/map.geojson",
+                 {**por, "Accept-Encoding": "gzip"}),
+                ("`GET …/map.geojson?bbox=…` (a quarter of the territory, gzip)",
+                 f"/api/v1/territories/{CODE}/map.geojson?bbox={bbox}", {**ani, "Accept-Encoding": "gzip"}),
+                ("`GET …/indicators`", f"/api/v1/territories/{CODE}/indicators", ani),
             ]
             for _name, path, headers in endpoints:  # warm-up: caches, connection pools
                 for i in range(20):

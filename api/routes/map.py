@@ -10,13 +10,13 @@ from pydantic import TypeAdapter
 
 from api.cache import cached_json
 from api.deps import RedactorDep, TerritoryDep, UowDep
-from api.problems import ProblemException, SafeJSONResponse
+from api.problems import SafeJSONResponse
 from api.schemas import FeatureCollection
 from symbiose.services.queries import map_version, territory_map
 
 router = APIRouter(prefix="/territories/{code}", tags=["map"])
 MAP = TypeAdapter(FeatureCollection)
-BBOX = r"^\s*-?\d+(\.\d+)?\s*(,\s*-?\d+(\.\d+)?\s*){3}$"
+BBOX = r"^-?[0-9]{1,3}(\.[0-9]{1,17})?(,-?[0-9]{1,3}(\.[0-9]{1,17})?){3}$"
 
 
 class GeoJSONResponse(SafeJSONResponse):
@@ -24,12 +24,12 @@ class GeoJSONResponse(SafeJSONResponse):
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
-    """``min_lon,min_lat,max_lon,max_lat`` (RFC 7946 order) as floats; 422 when it is not one."""
+    """``min_lon,min_lat,max_lon,max_lat`` (RFC 7946 order) as floats, clamped to WGS 84 (a box
+    whose minimum exceeds its maximum holds nothing)."""
     w, s, e, n = (float(v) for v in text.split(","))
-    if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):
-        raise ProblemException(422, "bbox attendu : min_lon,min_lat,max_lon,max_lat (WGS 84, min ≤ max).",
-                               kind="invalid-bbox")
-    return w, s, e, n
+    lon = lambda v: min(180.0, max(-180.0, v))  # noqa: E731
+    lat = lambda v: min(90.0, max(-90.0, v))  # noqa: E731
+    return lon(w), lat(s), lon(e), lat(n)
 
 
 def _positions(geometry: dict[str, Any] | None) -> list[list[float]]:

@@ -24,7 +24,7 @@ from symbiose.services.regions import (
 from symbiose.services.territories import CODE_PATTERN, TerritoryNotFound
 
 router = APIRouter(prefix="/regions", tags=["regions"])
-RegionCode = Annotated[str, Path(description="region code")]
+RegionCode = Annotated[str, Path(description="region code")]  # path parameter {region}
 RunId = Annotated[int, Path(ge=1, le=2**31 - 1, description="region run number")]
 
 
@@ -58,46 +58,46 @@ def regions(uow: UowDep, caller: CallerDep) -> list[dict]:
 
 
 @router.post("", operation_id="create_region", summary="Create or redefine a region (admin)", status_code=201,
-             response_model=RegionOut, responses=responses(403, 422))
+             response_model=RegionOut, responses=responses(403, 404))
 def create(body: RegionCreate, uow: UowDep, _admin: AdminDep) -> dict:
     """A region of existing territories (its member list replaced if the code exists)."""
     try:
         row = create_region(uow, body.code, body.name.strip() or body.code, body.territories)
     except TerritoryNotFound as exc:
-        raise ProblemException(422, f"Territoire inconnu : « {exc.args[0]} ».", kind="territory-not-found") from None
+        raise ProblemException(404, f"Territoire inconnu : « {exc.args[0]} ».", kind="territory-not-found") from None
     return region_item(uow, row)
 
 
-@router.post("/{code}/runs", operation_id="create_region_run", summary="Match a region (admin)", status_code=202,
+@router.post("/{region}/runs", operation_id="create_region_run", summary="Match a region (admin)", status_code=202,
              responses=responses(403, 404))
-def start(request: Request, response: Response, code: RegionCode, uow: UowDep, caller: AdminDep) -> dict:
+def start(request: Request, response: Response, region: RegionCode, uow: UowDep, caller: AdminDep) -> dict:
     """Queue one matching of every territory of the region; 202 at once, poll the run."""
-    _visible(uow, caller, code)
-    run_id = create_region_run(uow, code, actor(caller))
+    _visible(uow, caller, region)
+    run_id = create_region_run(uow, region, actor(caller))
     request.app.state.worker.submit_region(run_id)
     response.headers["Location"] = f"{request.url.path.rstrip('/')}/{run_id}"
     return {"id": run_id, "status": "queued"}
 
 
-@router.get("/{code}/runs/{run_id}", operation_id="get_region_run", summary="Get a region run",
+@router.get("/{region}/runs/{run_id}", operation_id="get_region_run", summary="Get a region run",
             responses=responses(404))
-def run(code: RegionCode, run_id: RunId, uow: UowDep, caller: CallerDep) -> dict:
+def run(region: RegionCode, run_id: RunId, uow: UowDep, caller: CallerDep) -> dict:
     """A region run's ``status``, its ``summary`` when done, its ``error`` when failed."""
-    _visible(uow, caller, code)
+    _visible(uow, caller, region)
     try:
-        return get_region_run(uow, code, run_id)
+        return get_region_run(uow, region, run_id)
     except LookupError:
         raise ProblemException(404, "Appariement introuvable.", kind="run-not-found") from None
 
 
-@router.get("/{code}/synergies", operation_id="list_region_synergies", summary="The region's synergies",
+@router.get("/{region}/synergies", operation_id="list_region_synergies", summary="The region's synergies",
             responses=responses(404))
 def synergies(
-    code: RegionCode, uow: UowDep, caller: CallerDep, paging: PageDep,
+    region: RegionCode, uow: UowDep, caller: CallerDep, paging: PageDep,
     type: Annotated[str | None, Query(pattern="^(substitution|mutualisation)$")] = None,
 ) -> dict:
     """The latest region run's synergies, each once with the ``territory`` whose copy is shown; a
     ``region`` key sees every confidential company anonymised."""
-    _visible(uow, caller, code)
-    return region_synergies(uow, code, anonymise=caller.role != "admin", page=paging.page, size=paging.size,
+    _visible(uow, caller, region)
+    return region_synergies(uow, region, anonymise=caller.role != "admin", page=paging.page, size=paging.size,
                             type=type)

@@ -34,6 +34,15 @@ SCHEMA_PATH = Path(__file__).with_name("synergy.schema.json")
 
 def _plain(value: Any) -> Any:
     """JSON-ready copy of a details value (tuples → lists, NaN → null, floats rounded)."""
+    kind = type(value)  # the usual exact types first: isinstance against ABCs is slow at this volume
+    if kind is float:
+        return round(value, 6) if math.isfinite(value) else None
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): _plain(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_plain(v) for v in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Mapping):

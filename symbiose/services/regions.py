@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -115,8 +116,6 @@ def load_region_diagnostic(uow: UnitOfWork, code: str) -> Diagnostic:
     region = get_region(uow, code)
     companies: list[Company] = []
     flows: list[Flow] = []
-    from dataclasses import replace
-
     for t in region.territories:
         d = load_diagnostic(uow, t.code)
         companies.extend(replace(c, id=qualify(t.code, c.id), territory=t.code) for c in d.companies)
@@ -189,8 +188,6 @@ def _local_synergy(s: Synergy, territory: str) -> Synergy:
 
     def ident(x: str | None) -> str | None:
         return x[len(prefix):] if x is not None and x.startswith(prefix) else x
-
-    from dataclasses import replace
 
     return replace(
         s,

@@ -39,9 +39,13 @@ def match_diagnostic(
     diagnostic: Diagnostic, *, progress: Progress | None = None, warnings: tuple[Issue, ...] = (),
     scheduler: str | None = None,
 ) -> MatchResult:
-    """Match a diagnostic here, or on the Dask cluster ``scheduler`` (the same result)."""
+    """Match a diagnostic here, or on the Dask cluster ``scheduler`` (else ``SYMBIOSE_DASK_SCHEDULER``
+    when set); the result is the same."""
+    import os
+
     from symbiose.matching import match
 
+    scheduler = scheduler or os.environ.get("SYMBIOSE_DASK_SCHEDULER") or None
     if not scheduler:
         return match(diagnostic, progress=progress, warnings=warnings)
     from symbiose.distributed import DaskEngine, dask_client

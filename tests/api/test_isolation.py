@@ -6,6 +6,7 @@ territory's own key gets through."""
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -18,8 +19,11 @@ from symbiose.settings import Settings
 from tests.api.conftest import OTHER, TERRITORY, Keys, auth, diagnostic_csv, run_to_done, upload
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-PATH_VALUES = {"code": TERRITORY, "run_id": "1", "synergy_id": "S-0001", "key_id": "6"}  # key 6: made by create_api_key
-ADMIN_ONLY = {"create_territory", "list_api_keys", "create_api_key", "revoke_api_key"}
+PATH_VALUES = {"code": TERRITORY, "run_id": "1", "synergy_id": "S-0001", "region": "prov",
+               "key_id": "6"}  # key 6: made by create_api_key
+# operations only an admin key may call (the admin's own key gets through them)
+ADMIN_ONLY = {"create_territory", "create_region", "create_region_run", "get_region_run", "list_region_synergies",
+              "list_api_keys", "create_api_key", "revoke_api_key"}
 # A valid request body per operation that takes one; a new write route must be added here.
 PREDIAG_FIRMS = b"siret;raison_sociale;naf;tranche_effectif;code_postal\n44444444400044;Negoce du Port;46.76Z;12;13270\n"
 BODIES: dict[str, dict] = {
@@ -34,6 +38,8 @@ BODIES: dict[str, dict] = {
     # pre-diagnostic: the upload (a write, run before the visit) stores the probable flow the visit confirms
     "upload_prediagnostic": {"files": {"file": ("etablissements.csv", PREDIAG_FIRMS, "text/csv")}},
     "confirm_visit": {"json": {"flow_id": probable_flow_id("44444444400044", "out", "paper.cardboard"), "exists": False}},
+    "create_region": {"json": {"code": "prov", "territories": [TERRITORY]}},
+    "create_region_run": {},
 }
 # Reads that are an animator's job (review of classifications): a portal key gets 403.
 ANIMATOR_READS = {"list_flows_to_review", "list_corrections"}
@@ -90,6 +96,15 @@ def ready(client: httpx.Client, keys: Keys) -> httpx.Client:
     """A territory with a diagnostic and a finished run, so every path names something real."""
     assert upload(client, keys.animator, diagnostic_csv()).status_code == 201
     run_to_done(client, keys.animator)
+    # a region of the territory with a finished region run (run 1), for the region routes
+    assert client.post(f"{API_PREFIX}/regions", headers=auth(keys.admin),
+                       json={"code": "prov", "territories": [TERRITORY]}).status_code == 201
+    started = client.post(f"{API_PREFIX}/regions/prov/runs", headers=auth(keys.admin)).json()
+    for _ in range(600):
+        if client.get(f"{API_PREFIX}/regions/prov/runs/{started['id']}", headers=auth(keys.admin)).json()["status"] \
+                in ("done", "failed"):
+            break
+        time.sleep(0.05)
     return client
 
 

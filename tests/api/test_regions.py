@@ -36,7 +36,7 @@ def test_region_run_crosses_the_border_and_keeps_confidentiality(client, keys, d
     body = {"code": "provence", "name": "Provence", "territories": [TERRITORY, OTHER]}
     assert client.post("/api/v1/regions", json=body, headers=auth(keys.animator)).status_code == 403
     bad = client.post("/api/v1/regions", json={**body, "territories": ["nowhere"]}, headers=auth(keys.admin))
-    assert bad.status_code == 422
+    assert bad.status_code == 404
     made = client.post("/api/v1/regions", json=body, headers=auth(keys.admin))
     assert made.status_code == 201 and made.json()["territories"] == sorted([TERRITORY, OTHER])
     started = client.post("/api/v1/regions/provence/runs", headers=auth(keys.admin))
