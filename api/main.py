@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         default_response_class=problems.SafeJSONResponse,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # /docs and /redoc: api.web.docs, from vendored files
         redoc_url=None,
     )
     app.state.settings = settings

@@ -148,15 +148,44 @@
     bounds.extend(layer.home);
   });
 
+  // A synergy's shape: a line per supplier → receiver (substitution), the
+  // polyline of its collection round, a star from the members' centre for a
+  // group purchase or shared service (MultiPoint), a ring for a lone point.
+  function centre(points) {
+    var lat = 0;
+    var lng = 0;
+    points.forEach(function (p) { lat += p.lat; lng += p.lng; });
+    return L.latLng(lat / points.length, lng / points.length);
+  }
+
+  function synergyShape(geometry, style) {
+    var type = geometry.type;
+    var coords = geometry.coordinates;
+    if (type === "LineString") { return L.polyline(coords.map(latlng), style); }
+    if (type === "MultiLineString") {
+      return L.polyline(coords.map(function (line) { return line.map(latlng); }), style);
+    }
+    var points = type === "MultiPoint" ? coords.map(latlng) : (type === "Point" ? [latlng(coords)] : []);
+    if (!points.length) { return null; }
+    var middle = centre(points);
+    var distinct = points.filter(function (p) { return !p.equals(middle); });
+    if (!distinct.length) {
+      return L.circleMarker(middle, L.extend({}, style, { radius: 11, fill: false }));
+    }
+    return L.polyline(distinct.map(function (p) { return [middle, p]; }), style);
+  }
+
+  var synergyTotal = 0;
   data.features.forEach(function (f) {
     var p = f.properties;
-    if (p.kind !== "synergy" || !f.geometry || f.geometry.type === "Point") { return; }
-    var lines = f.geometry.type === "LineString" ? [f.geometry.coordinates] : f.geometry.coordinates;
-    var layer = L.polyline(lines.map(function (line) { return line.map(latlng); }), {
+    if (p.kind !== "synergy" || !f.geometry) { return; }
+    synergyTotal += 1;
+    var layer = synergyShape(f.geometry, {
       color: colour(p.family), weight: p.type === "substitution" ? 4 : 3, opacity: 0.85,
       dashArray: p.type === "mutualisation" ? "8 6" : null,
-      className: "synergie synergie-" + p.type
+      className: "synergie synergie-" + p.type + " synergie-" + f.geometry.type.toLowerCase()
     });
+    if (!layer) { return; }
     layer.bindTooltip(tooltip([
       p.id + " · " + (TYPE_FR[p.type] || p.type), p.family_label,
       number(p.quantity) + " " + String(p.unit || "").replace("/year", "/an")
@@ -164,8 +193,10 @@
     layer.on("click", function () { window.location.href = synergyUrl + encodeURIComponent(p.id); });
     layer.feature = f;
     synergyLayers.push(layer);
-    bounds.extend(layer.getBounds());
+    bounds.extend(layer.getBounds ? layer.getBounds() : L.latLngBounds([layer.getLatLng()]));
   });
+  container.dataset.synergiesTotal = String(synergyTotal);
+  container.dataset.synergiesDessinees = String(synergyLayers.length);
 
   // Flows of one company sit on a small ring around it, re-laid at every zoom.
   function layoutFlows() {
