@@ -20,17 +20,19 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from symbiose.cli_text import french_app, install as install_french_texts
 from symbiose.domain import Issue
 
-app = typer.Typer(
+install_french_texts()
+app = french_app(
     name="symbiose",
     help="symbiose — moteur d'écologie industrielle et territoriale : diagnostics de flux, synergies, rapports.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-territory_app = typer.Typer(help="Territoires (un territoire = un parc, une zone, un programme).", no_args_is_help=True)
-apikey_app = typer.Typer(help="Clés d'accès à l'API HTTP.", no_args_is_help=True)
+territory_app = french_app(help="Territoires (un territoire = un parc, une zone, un programme).", no_args_is_help=True)
+apikey_app = french_app(help="Clés d'accès à l'API HTTP.", no_args_is_help=True)
 app.add_typer(territory_app, name="territory")
 app.add_typer(apikey_app, name="apikey")
 
@@ -100,7 +102,7 @@ def _check_file(path: Path) -> None:
 
 @app.command("import")
 def import_cmd(
-    file: Annotated[Path, typer.Argument(help="Diagnostic de flux, CSV ou XLSX.")],
+    file: Annotated[Path, typer.Argument(metavar="FICHIER", help="Diagnostic de flux, CSV ou XLSX.")],
     territory: Annotated[str, typer.Option("--territory", help="Code du territoire (créé s'il est nouveau).")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Vérifier seulement, ne rien écrire.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Afficher le rapport d'import en JSON.")] = False,
@@ -162,7 +164,7 @@ def _print_import(report) -> None:
 
 @app.command("classify")
 def classify_cmd(
-    texts: Annotated[list[str], typer.Argument(help="Libellés de ressources en texte libre.")],
+    texts: Annotated[list[str], typer.Argument(metavar="TEXTE", help="Libellés de ressources en texte libre.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
     db: DbOption = None,  # accepted on every command (cli.md); classification reads no database
 ) -> None:
@@ -195,7 +197,7 @@ def classify_cmd(
 
 @app.command("match")
 def match_cmd(
-    file: Annotated[Path | None, typer.Argument(help="Diagnostic à apparier, sans base de données.")] = None,
+    file: Annotated[Path | None, typer.Argument(metavar="FICHIER", help="Diagnostic à apparier, sans base de données.")] = None,
     territory: Annotated[str | None, typer.Option("--territory", help="Apparier les flux enregistrés d'un territoire.")] = None,
     json_out: Annotated[str | None, typer.Option("--json", help="Écrire le JSON des synergies dans ce fichier ('-' : sortie standard).")] = None,
     top: Annotated[int | None, typer.Option("--top", min=1, help="Garder les N meilleures synergies.")] = None,
@@ -310,19 +312,77 @@ def territory_list(as_json: Annotated[bool, typer.Option("--json")] = False, db:
     out.print(table)
 
 
+@territory_app.command("create")
+def territory_create(
+    code: Annotated[str, typer.Argument(metavar="CODE", help="Code du territoire (minuscules, chiffres, - ou _).")],
+    name: Annotated[str, typer.Option("--name", metavar="NOM", help="Nom du territoire, tel qu'il s'affiche.")],
+    db: DbOption = None,
+) -> None:
+    """Créer un territoire avec son nom."""
+    from symbiose.services.territories import TerritoryExists, create_territory
+
+    try:
+        with _uow(db) as uow:
+            row = create_territory(uow, code, name)
+            out.print(f"Territoire créé : {row.code} — {row.name}", highlight=False, markup=False)
+    except TerritoryExists:
+        err.print(f"le territoire {code!r} existe déjà (pour changer son nom : symbiose territory rename {code} "
+                  "--name …)", markup=False)
+        raise typer.Exit(2) from None
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+
+
+@territory_app.command("rename")
+def territory_rename(
+    code: Annotated[str, typer.Argument(metavar="CODE", help="Code du territoire.")],
+    name: Annotated[str, typer.Option("--name", metavar="NOM", help="Nouveau nom du territoire.")],
+    db: DbOption = None,
+) -> None:
+    """Changer le nom d'un territoire (son code ne change pas)."""
+    from symbiose.services.territories import TerritoryNotFound, rename_territory
+
+    try:
+        with _uow(db) as uow:
+            row = rename_territory(uow, code, name)
+            out.print(f"Territoire renommé : {row.code} — {row.name}", highlight=False, markup=False)
+    except TerritoryNotFound:
+        err.print(f"territoire inconnu : {code!r} (voir symbiose territory list)", markup=False)
+        raise typer.Exit(2) from None
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+
+
+@app.command("template")
+def template_cmd(
+    out_file: Annotated[Path, typer.Option("--out", metavar="FICHIER.xlsx", help="Où écrire le modèle.")] = Path("diagnostic-modele.xlsx"),
+) -> None:
+    """Écrire le modèle XLSX de diagnostic de flux (listes déroulantes, ligne d'exemple, notice)."""
+    from symbiose.report.template import write_template
+
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    write_template(out_file)
+    out.print(f"Modèle écrit : {out_file}", highlight=False, markup=False)
+
+
 @apikey_app.command("create")
 def apikey_create(
-    territory: Annotated[str, typer.Option("--territory")],
-    role: Annotated[str, typer.Option("--role", help="admin, animator ou portal")],
-    label: Annotated[str | None, typer.Option("--label")] = None,
+    territory: Annotated[str, typer.Option("--territory", metavar="CODE", help="Code du territoire.")],
+    role: Annotated[str, typer.Option("--role", metavar="RÔLE", help="admin, animateur (animator) ou portail (portal).")],
+    label: Annotated[str | None, typer.Option("--label", metavar="TEXTE", help="Libellé de la clé (qui l'utilise).")] = None,
     db: DbOption = None,
 ) -> None:
     """Créer une clé d'API (affichée une seule fois ; seule son empreinte est conservée)."""
+    from symbiose.explain.validation import role_code
     from symbiose.services import create_api_key
 
-    if role not in ("admin", "animator", "portal"):
-        err.print(f"rôle invalide : {role!r} ; attendu admin, animator ou portal", markup=False)
+    code = role_code(role)
+    if code is None:
+        err.print(f"rôle invalide : {role!r} ; attendu admin, animateur (animator) ou portail (portal)", markup=False)
         raise typer.Exit(2)
+    role = code
     from symbiose.services.territories import TerritoryNotFound
 
     try:
@@ -359,7 +419,7 @@ def serve(
 
 @app.command("report")
 def report_cmd(
-    file: Annotated[Path | None, typer.Argument(help="Diagnostic à analyser, sans base de données.")] = None,
+    file: Annotated[Path | None, typer.Argument(metavar="FICHIER", help="Diagnostic à analyser, sans base de données.")] = None,
     territory: Annotated[str | None, typer.Option("--territory", help="Dernière analyse d'un territoire enregistré.")] = None,
     all_territories: Annotated[bool, typer.Option("--all", help="Tous les territoires : un dossier chacun et un index.html.")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Dossier où écrire les rapports.")] = None,

@@ -1,6 +1,6 @@
 """One APIRouter per resource, mounted under ``/api/v1`` by :mod:`api.main`."""
 
-from api.routes import companies, diagnostics, flows, indicators, map, runs, synergies, territories
+from api.routes import companies, diagnostics, flows, indicators, map, runs, synergies, template, territories
 
 ROUTERS = (
     territories.router,
@@ -11,6 +11,7 @@ ROUTERS = (
     synergies.router,
     indicators.router,
     map.router,
+    template.router,
 )
 
 __all__ = ["ROUTERS"]

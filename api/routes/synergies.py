@@ -11,8 +11,7 @@ from api.cache import cached_json
 from api.deps import RedactorDep, TerritoryDep, UowDep, WriterDep, actor
 from api.problems import responses
 from api.routes.common import PageDep
-from api.schemas import NO_NUL, ConsentCreate, ConsentOut, FollowUpUpdate, PageOut, SynergyOut
-from symbiose.domain import FollowUpStatus
+from api.schemas import NO_NUL, ConsentCreate, ConsentOut, FollowUpUpdate, PageOut, Status, SynergyOut
 from symbiose.services.followup import record_consent, update_followup
 from symbiose.services.queries import get_synergy, list_synergies, synergy_version
 
@@ -36,7 +35,7 @@ def synergies(
     type: Annotated[Literal["substitution", "mutualisation"] | None, Query()] = None,
     resource: Annotated[str | None, Query(max_length=128, pattern=NO_NUL, description="taxonomy code prefix")] = None,
     company_id: Annotated[str | None, Query(max_length=128, pattern=NO_NUL, description="a participating company")] = None,
-    status: Annotated[FollowUpStatus | None, Query(description="follow-up status")] = None,
+    status: Annotated[Status | None, Query(description="follow-up status (its French word is accepted too)")] = None,
     min_score: Annotated[float | None, Query(ge=0, le=1, allow_inf_nan=False)] = None,
 ) -> Response:
     """The latest finished run's synergies by rank, each as in synergy-output.md plus its follow-up.

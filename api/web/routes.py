@@ -69,11 +69,8 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
-STATUS_ACTIONS_FR = {
-    "contacted": "Entreprises contactées",
-    "studied": "Étudiée",
-    "implemented": "Mise en œuvre",
-}
+STATUS_ACTIONS_FR = {status: STATUS_FR[status] for status in ("contacted", "studied", "implemented", "rejected")}
+# a button names the status it moves to, in the words of the badges and of the dashboard
 
 router = APIRouter(include_in_schema=False)
 
@@ -467,7 +464,7 @@ def synergy_followup(
         return _synergy_page(request, uow, scope, synergy_id, status=409, error=f"Changement refusé : {exc}.")
     except InvalidFollowUp as exc:
         uow.rollback()
-        reason = ("Pour rejeter une synergie, indiquez la raison." if exc.field == "note" else str(exc))
+        reason = ("Pour abandonner une synergie, indiquez la raison." if exc.field == "note" else str(exc))
         return _synergy_page(request, uow, scope, synergy_id, status=422, error=reason)
     target = str(request.url_for("synergy_detail", code=scope.territory.code, synergy_id=synergy_id).path)
     return RedirectResponse(target + "?ok=suivi", status_code=303)
@@ -500,6 +497,16 @@ def diagnostic_form(request: Request, scope: ScopeDep) -> HTMLResponse:
     if not scope.caller.can_write:
         raise PageError(403, "Accès en lecture seule", "Votre clé « portal » permet de consulter, pas d'importer.")
     return render(request, "diagnostic.html", **_base(scope), report=None, filename=None, error=None)
+
+
+@router.get("/modele-diagnostic.xlsx", name="page_diagnostic_template")
+def diagnostic_template(_caller: CallerPage) -> Response:
+    """The French XLSX template to fill in (``report.template``), for a signed-in animator."""
+    from api.routes.template import FILENAME, XLSX
+    from symbiose.report.template import template_bytes
+
+    return Response(template_bytes(), media_type=XLSX, headers={
+        **SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{FILENAME}"'})
 
 
 @router.post("/territoires/{code}/diagnostic", name="diagnostic_upload", response_class=HTMLResponse)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -212,7 +213,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         yield server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """``symbiose serve`` over the demo territory (65 companies, 371 flows) imported and matched in ``fos-test``:
     substitutions, collection rounds, group purchases and shared services on one map."""
@@ -230,6 +231,23 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     assert result is not None and result.synergies
     with serve(folder, url, keys) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def signed_in(browser, demo_server):
+    """A browser context signed in with the animator key of the demo territory (tiles refused, as offline)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="fr-FR",
+                                  base_url=demo_server.base_url)
+    context.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    pg.goto("/connexion")
+    pg.get_by_label("Clé d'accès").fill(demo_server.keys.animator)
+    pg.get_by_role("button", name="Se connecter").click()
+    pg.wait_for_url(re.compile(rf"/territoires/{TERRITORY}$"))
+    pg.close()
+    yield context
+    context.close()
 
 
 @pytest.fixture

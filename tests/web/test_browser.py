@@ -118,11 +118,11 @@ def test_animator_journey(page, live_server):
     savings = first.locator("td").nth(3).inner_text()
     first.get_by_role("link").click()
     expect(pg.locator(".explanation")).not_to_be_empty()
-    pg.get_by_role("button", name="Mise en œuvre").click()
+    pg.get_by_role("button", name="Réalisée").click()
     expect(pg.get_by_role("status").filter(has_text="suivi a été enregistré")).to_be_visible()
     expect(pg.locator("#statut-actuel")).to_have_text("Réalisée")
     expect(pg.locator("#historique tbody tr")).to_have_count(2)  # proposed by the run, then implemented
-    expect(pg.get_by_role("button", name="Mise en œuvre")).to_have_count(0)
+    expect(pg.get_by_role("button", name="Réalisée")).to_have_count(0)
     screenshot(pg, "synergie")
 
     # -- the indicators follow

@@ -26,23 +26,6 @@ from tests.web.conftest import TERRITORY, overflow, record_console, screenshot
 TABLETS = [(820, 1180), (1024, 768)]
 
 
-@pytest.fixture(scope="module")
-def signed_in(browser, demo_server):
-    """A browser context signed in with the animator key of the demo territory (tiles refused, as offline)."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="fr-FR",
-                                  base_url=demo_server.base_url)
-    context.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
-    context.set_default_timeout(15_000)
-    pg = context.new_page()
-    pg.goto("/connexion")
-    pg.get_by_label("Clé d'accès").fill(demo_server.keys.animator)
-    pg.get_by_role("button", name="Se connecter").click()
-    expect(pg).to_have_url(re.compile(rf"/territoires/{TERRITORY}$"))
-    pg.close()
-    yield context
-    context.close()
-
-
 def _geojson(context, demo_server) -> dict:
     answer = context.request.get(f"{demo_server.base_url}/territoires/{TERRITORY}/carte.geojson")
     assert answer.ok, answer.status
