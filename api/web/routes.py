@@ -352,7 +352,16 @@ def map_page(request: Request, uow: UowDep, scope: ScopeDep) -> HTMLResponse:
         key=lambda p: str(p["name"]).casefold(),
     )
     return render(request, "carte.html", **_base(scope), data=data, families=families, companies=companies,
-                  tile_url=TILE_URL)
+                  tile_url=TILE_URL, towns=pages.map_towns(data))
+
+
+@router.get("/fond-de-carte/departements.geojson", name="basemap_departements")
+def basemap_departements() -> Response:
+    """The départements' outlines of the offline map background (public reference data, cached a day)."""
+    from symbiose.report.basemap import DEPARTEMENTS
+
+    return Response(DEPARTEMENTS.read_bytes(), media_type="application/geo+json",
+                    headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/territoires/{code}/carte.geojson", name="map_geojson")

@@ -83,7 +83,7 @@ def test_animator_journey(page, live_server):
     carte = pg.locator("#carte")
     expect(carte).to_have_attribute("data-pret", "oui")
     expect(carte).to_have_attribute("data-fond", "uni")
-    expect(pg.locator("#etat-fond")).to_contain_text("fond uni")
+    expect(pg.locator("#etat-fond")).to_contain_text("départements et des villes")
     expect(pg.locator("path.entreprise")).to_have_count(7)
     expect(pg.locator("path.flux")).to_have_count(10)
     expect(pg.locator("path.synergie-substitution")).to_have_count(2)
