@@ -57,6 +57,28 @@ def test_map_draws_every_synergy_without_a_console_error(signed_in, demo_server)
     pg.get_by_label("Mutualisations (tournées)").check()
     expect(pg.locator("path.synergie")).to_have_count(len(synergies))
     assert carte.get_attribute("data-synergies-affichees") == str(len(synergies))
+
+    # offline, the background is the départements' outlines and the main towns, named
+    expect(carte).to_have_attribute("data-fond-departements", "101")
+    expect(pg.locator(".etiquette-ville").filter(has_text=re.compile("^Martigues$"))).to_have_count(1)
+    # a company's name and commune on hover
+    pg.locator("path.entreprise").first.hover(force=True)
+    expect(pg.locator(".leaflet-tooltip-pane .leaflet-tooltip").filter(has_text="flux").first).to_be_visible()
+    # search by resource, by commune, by name
+    search = pg.get_by_label("Chercher une entreprise, une ressource ou une commune")
+    search.fill("palettes")
+    expect(pg.locator("#resultat-recherche")).to_contain_text("entreprises trouvées")
+    found = int(carte.get_attribute("data-trouvees"))
+    with_pallets = {f["properties"]["company_id"] for f in data["features"] if f["properties"]["kind"] == "flow"
+                    and "palette" in (f["properties"]["label"] or "").lower()}
+    assert found >= len(with_pallets) > 0
+    search.fill("Port-de-Bouc")
+    cities = [f for f in companies if f["properties"]["city"] == "Port-de-Bouc"]
+    expect(carte).to_have_attribute("data-trouvees", str(len(cities)))
+    name = companies[0]["properties"]["name"]
+    search.fill(name)
+    search.press("Enter")
+    expect(pg.locator("#panneau-entreprise h2")).to_have_text(name)
     screenshot(pg, "carte-demo")
     assert problems == []
     pg.close()
@@ -101,6 +123,9 @@ def test_pages_and_report_fit_a_tablet(signed_in, demo_server, tmp_path_factory,
     report = _report_html(tmp_path_factory, demo_server)
     pg.goto(report.as_uri())
     expect(pg.locator("#carte-synergies .main-svg").first).to_be_visible()
+    # the printed map: the same background, and its best synergies numbered at their place
+    expect(pg.locator("#carte-synergies g.annotation")).to_have_count(5)
+    expect(pg.locator("#carte-synergies .textpoint").filter(has_text=re.compile("^Martigues$"))).to_have_count(1)
     assert overflow(pg) == [], f"report at {width}x{height}"
     row = pg.locator("table.synergies tr.main").first
     for label in ("Économies", "CO₂e évité", "Suivi"):
