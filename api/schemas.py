@@ -170,6 +170,8 @@ class RunOut(_Out):
 class Participant(_Out):
     company_id: str
     flow_id: str | None = None
+    name: str | None = Field(default=None, description="the company's name; its anonymised label for a portal key "
+                             "until every party has consented")
 
 
 class FollowUpEvent(BaseModel):

@@ -13,6 +13,7 @@ from api.problems import responses
 from api.routes.common import PageDep
 from api.schemas import NO_NUL, ConsentCreate, ConsentOut, FollowUpUpdate, PageOut, Status, SynergyOut
 from symbiose.services.followup import record_consent, update_followup
+from symbiose.services.pages import with_party_names
 from symbiose.services.queries import get_synergy, list_synergies, synergy_version
 
 router = APIRouter(prefix="/territories/{code}/synergies", tags=["synergies"])
@@ -51,7 +52,9 @@ def synergies(
             status=status.value if status else None, min_score=min_score, page=paging.page, size=paging.size,
             redactor=shown,
         )
-        return PAGE.dump_json(PAGE.validate_python(page.to_dict()))
+        body = page.to_dict()
+        body["items"] = with_party_names(uow, territory, body["items"], redactor=shown)
+        return PAGE.dump_json(PAGE.validate_python(body))
 
     return cached_json(request, request.app.state.body_cache, key, render)
 
@@ -61,8 +64,10 @@ def synergies(
     responses=responses(404),
 )
 def synergy(territory: TerritoryDep, uow: UowDep, redactor: RedactorDep, synergy_id: SynergyId) -> dict:
-    """One synergy with its follow-up history."""
-    return get_synergy(uow, territory, synergy_id, redactor=redactor)
+    """One synergy with its follow-up history; each party carries its ``name`` (anonymised for portal keys)."""
+    shown = redactor if redactor is not None and redactor.active else None
+    return with_party_names(uow, territory, [get_synergy(uow, territory, synergy_id, redactor=redactor)],
+                            redactor=shown)[0]
 
 
 @router.patch(

@@ -76,6 +76,21 @@ def participant_names(
     return names
 
 
+def with_party_names(
+    uow: UnitOfWork, territory: TerritoryRow, synergies: Iterable[Mapping[str, Any]], *,
+    redactor: Redactor | None = None,
+) -> list[dict[str, Any]]:
+    """The synergies (already redacted for the caller) with a ``name`` on each supplier and receiver: the
+    company's name, or its anonymised label for a hidden company (:func:`participant_names`)."""
+    synergies = list(synergies)
+    names = participant_names(uow, territory, synergies, redactor=redactor)
+
+    def named(parties: Any) -> list[dict[str, Any]]:
+        return [{**p, "name": names.get(p.get("company_id"), p.get("company_id"))} for p in parties or ()]
+
+    return [{**s, "suppliers": named(s.get("suppliers")), "receivers": named(s.get("receivers"))} for s in synergies]
+
+
 def confidential_parties(uow: UnitOfWork, territory: TerritoryRow, synergy: Mapping[str, Any]) -> set[str]:
     """The parties of a synergy (as an animator sees it) flagged confidential: those whose consent matters."""
     ids = _party_ids([synergy])

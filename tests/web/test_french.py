@@ -125,3 +125,19 @@ def test_api_accepts_french_status_words(client, prepared_db):
     assert moved.json()["status"] == "contacted"
     listed = client.get(f"{base}/synergies?status=Entreprises contactées", headers=h).json()
     assert [s["id"] for s in listed["items"]] == [synergy]
+
+
+def test_api_synergies_name_their_parties(client, prepared_db):
+    """Each party of a synergy carries its name; a portal key sees a hidden company's anonymised label."""
+    base = f"/api/v1/territories/{TERRITORY}/synergies"
+    seen = {}
+    for role in ("animator", "portal"):
+        h = _api(client, getattr(prepared_db.keys, role))
+        items = client.get(base, headers=h).json()["items"]
+        one = client.get(f"{base}/{items[0]['id']}", headers=h).json()
+        assert [p["name"] for p in one["suppliers"]] == [p["name"] for p in items[0]["suppliers"]]
+        seen[role] = {p["name"] for s in items for p in s["suppliers"] + s["receivers"]}
+        assert all(seen[role])
+    assert "Polymères de Lavéra" in seen["animator"]
+    assert "Polymères de Lavéra" not in seen["portal"]
+    assert any(name.startswith("Entreprise ") for name in seen["portal"])
