@@ -372,8 +372,9 @@ def map_geojson(uow: UowDep, scope: ScopeDep) -> SafeJSONResponse:
 
 
 @router.get("/territoires/{code}/entreprises/{company_id:path}", name="company_panel", response_class=HTMLResponse)
-def company_panel(request: Request, uow: UowDep, scope: ScopeDep, company_id: str) -> HTMLResponse:
-    """A company's flows and synergies: the map's side panel (also a page of its own)."""
+def company_panel(request: Request, uow: UowDep, scope: ScopeDep, company_id: str, ok: str = "") -> HTMLResponse:
+    """A company's flows and synergies: the map's side panel (also a page of its own, where an animator
+    sees its contact and edits it and its flows)."""
     t, redactor = scope.territory, scope.redactor
     company = pages.company_card(uow, t, company_id, redactor=redactor)
     if company is None:
@@ -382,8 +383,14 @@ def company_panel(request: Request, uow: UowDep, scope: ScopeDep, company_id: st
     synergies = list_synergies(uow, t, company_id=company_id, size=500, redactor=redactor).items
     names = pages.participant_names(uow, t, synergies, redactor=redactor)
     fragment = bool(request.headers.get("HX-Request"))
+    contact = None
+    if not fragment and scope.caller.can_write:
+        from symbiose.services.edits import company_form
+
+        contact = company_form(_company_row(uow, scope, company_id))
+    message = {"entreprise": "L'entreprise a été enregistrée.", "flux": "Le flux a été enregistré."}.get(ok)
     return render(request, "_company_panel.html" if fragment else "entreprise.html", **_base(scope),
-                  company=company, flows=flows, synergies=synergies, names=names)
+                  company=company, flows=flows, synergies=synergies, names=names, contact=contact, message=message)
 
 
 # --------------------------------------------------------------------------
@@ -539,3 +546,131 @@ def diagnostic_upload(
     )
     return render(request, "diagnostic.html", 422 if report.errors else 200, **_base(scope),
                   report=report.to_dict(), filename=name, error=None)
+
+
+# --------------------------------------------------------------------------
+# Companies and flows: list, create, edit, re-classify (services.edits)
+# --------------------------------------------------------------------------
+
+
+@router.get("/territoires/{code}/entreprises", name="company_list", response_class=HTMLResponse)
+def company_list(request: Request, uow: UowDep, scope: ScopeDep, q: str = "", page: str = "1") -> HTMLResponse:
+    """The territory's companies (search by name), with their commune and number of flows."""
+    from symbiose.services.queries import list_companies
+
+    listing = list_companies(uow, scope.territory, q=q[:200] or None, page=_int(page, 1, 1_000_000), size=50,
+                             redactor=scope.redactor)
+    return render(request, "entreprises.html", **_base(scope), listing=listing, q=q[:200],
+                  pages_count=max(1, math.ceil(listing.total / 50)))
+
+
+def _company_row(uow: UowDep, scope: Scope, company_id: str):
+    from sqlalchemy import select
+
+    from symbiose.store.orm import CompanyRow
+
+    return uow.session.scalar(select(CompanyRow).where(CompanyRow.territory_id == scope.territory.id,
+                                                      CompanyRow.external_id == company_id))
+
+
+def _company_editor(request: Request, scope: Scope, form: dict[str, str], *, new: bool,
+                    errors: dict[str, str] | None = None, history: list | None = None) -> HTMLResponse:
+    from symbiose.services.edits import LABELS_FR
+
+    return render(request, "entreprise_edition.html", 422 if errors else 200, **_base(scope), form=form, new=new,
+                  errors=errors or {}, labels=LABELS_FR, history=history or [])
+
+
+@router.get("/territoires/{code}/entreprise-modifier", name="company_edit", response_class=HTMLResponse)
+def company_edit(request: Request, uow: UowDep, scope: WriterScope, id: str = "") -> HTMLResponse:
+    """The form of a company (a new one when ``id`` is empty), with the history of its changes."""
+    from symbiose.services.edits import company_form, history
+
+    if not id:
+        return _company_editor(request, scope, company_form(None), new=True)
+    row = _company_row(uow, scope, id)
+    if row is None:
+        raise not_found("Cette entreprise n'existe pas dans ce territoire.")
+    return _company_editor(request, scope, company_form(row), new=False,
+                           history=history(uow, scope.territory, "company", id))
+
+
+@router.post("/territoires/{code}/entreprise-modifier", name="company_save")
+async def company_save(request: Request, uow: UowDep, scope: WriterScope, id: str = "") -> Response:
+    """Save a company's form (``edits.save_company``): the import's checks, errors shown at their field."""
+    from symbiose.services.edits import CONTACT_FIELDS, COMPANY_COLUMNS, save_company
+
+    data = await request.form()
+    form = {k: str(data.get(k, ""))[:4000] for k in ("company_id", *COMPANY_COLUMNS, *CONTACT_FIELDS)}
+    if "confidential" not in data:
+        form["confidential"] = "non"
+    result = save_company(uow, scope.territory, form, existing=id or None, actor=actor(scope.caller))
+    if not result.ok:
+        uow.rollback()
+        return _company_editor(request, scope, {**form, "company_id": id or form["company_id"]}, new=not id,
+                               errors=result.errors)
+    target = str(request.url_for("company_panel", code=scope.territory.code, company_id=result.key).path)
+    return RedirectResponse(target + "?ok=entreprise", status_code=303)
+
+
+def _flow_editor(request: Request, scope: Scope, company: Any, form: dict[str, str], *, uid: str | None,
+                 errors: dict[str, str] | None = None, history: list | None = None, row: Any = None) -> HTMLResponse:
+    from symbiose.services.edits import LABELS_FR
+    from symbiose.taxonomy import get_taxonomy
+
+    codes = sorted(((code, r.label_fr) for code, r in get_taxonomy().resources.items()), key=lambda c: c[1].casefold())
+    return render(request, "flux_edition.html", 422 if errors else 200, **_base(scope), company=company, form=form,
+                  uid=uid, errors=errors or {}, labels=LABELS_FR, history=history or [], codes=codes, row=row)
+
+
+@router.get("/territoires/{code}/flux-modifier", name="flow_edit", response_class=HTMLResponse)
+def flow_edit(request: Request, uow: UowDep, scope: WriterScope, entreprise: str = "", id: str = "") -> HTMLResponse:
+    """The form of a flow of a company (a new one when ``id`` is empty): edit it, or re-classify it."""
+    from sqlalchemy import select
+
+    from symbiose.services.edits import flow_form, history
+    from symbiose.store.orm import FlowRow
+
+    company = _company_row(uow, scope, entreprise)
+    if company is None:
+        raise not_found("Cette entreprise n'existe pas dans ce territoire.")
+    row = None
+    if id:
+        row = uow.session.scalar(select(FlowRow).where(FlowRow.territory_id == scope.territory.id, FlowRow.uid == id,
+                                                       FlowRow.company_id == company.id))
+        if row is None:
+            raise not_found("Ce flux n'existe pas pour cette entreprise.")
+    return _flow_editor(request, scope, company, flow_form(row), uid=id or None, row=row,
+                        history=history(uow, scope.territory, "flow", id) if id else [])
+
+
+@router.post("/territoires/{code}/flux-modifier", name="flow_save")
+async def flow_save(request: Request, uow: UowDep, scope: WriterScope, entreprise: str = "", id: str = "") -> Response:
+    """Save a flow's form (``edits.save_flow``), or re-classify it when the form carries ``reclasser``."""
+    from symbiose.services.edits import FLOW_COLUMNS, flow_form, reclassify_flow, save_flow
+
+    company = _company_row(uow, scope, entreprise)
+    if company is None:
+        raise not_found("Cette entreprise n'existe pas dans ce territoire.")
+    data = await request.form()
+    who = actor(scope.caller)
+    if data.get("reclasser") and id:
+        result = reclassify_flow(uow, scope.territory, id, str(data.get("code", ""))[:128], actor=who)
+        form = None
+    else:
+        form = {k: str(data.get(k, ""))[:4000] for k in FLOW_COLUMNS}
+        if "hazardous" not in data:
+            form["hazardous"] = "non"
+        result = save_flow(uow, scope.territory, entreprise, form, existing=id or None, actor=who)
+    if not result.ok:
+        uow.rollback()
+        if form is None:
+            from sqlalchemy import select
+
+            from symbiose.store.orm import FlowRow
+
+            row = uow.session.scalar(select(FlowRow).where(FlowRow.territory_id == scope.territory.id, FlowRow.uid == id))
+            form = flow_form(row)
+        return _flow_editor(request, scope, company, form, uid=id or None, errors=result.errors)
+    target = str(request.url_for("company_panel", code=scope.territory.code, company_id=entreprise).path)
+    return RedirectResponse(target + "?ok=flux", status_code=303)
