@@ -414,23 +414,32 @@ def _float_or_none(value: str | None) -> float | None:
     return number if math.isfinite(number) and 0 <= number <= 1 else None
 
 
+def _list_filters(type: str, statut: str, famille: str, score: str) -> dict[str, str]:
+    """The synergy list's filters from the query, each kept only when valid."""
+    return {
+        "type": type if type in TYPE_FR else "",
+        "statut": statut if statut in STATUS_FR else "",
+        "famille": famille if famille and famille.replace("_", "").isalnum() else "",
+        "score": score if _float_or_none(score) is not None else "",
+    }
+
+
+def _listing(uow: UowDep, scope: Scope, filters: dict[str, str], *, page: int, size: int):
+    return list_synergies(
+        uow, scope.territory, type=filters["type"] or None, status=filters["statut"] or None,
+        resource=filters["famille"] or None, min_score=_float_or_none(filters["score"]), page=page, size=size,
+        redactor=scope.redactor,
+    )
+
+
 @router.get("/territoires/{code}/synergies", name="synergy_list", response_class=HTMLResponse)
 def synergy_list(
     request: Request, uow: UowDep, scope: ScopeDep, type: str = "", statut: str = "", famille: str = "",
     score: str = "", page: str = "1",
 ) -> HTMLResponse:
     t = scope.territory
-    filters = {
-        "type": type if type in TYPE_FR else "",
-        "statut": statut if statut in STATUS_FR else "",
-        "famille": famille if famille and famille.replace("_", "").isalnum() else "",
-        "score": score if _float_or_none(score) is not None else "",
-    }
-    listing = list_synergies(
-        uow, t, type=filters["type"] or None, status=filters["statut"] or None, resource=filters["famille"] or None,
-        min_score=_float_or_none(filters["score"]), page=_int(page, 1, 1_000_000), size=PAGE_SIZE,
-        redactor=scope.redactor,
-    )
+    filters = _list_filters(type, statut, famille, score)
+    listing = _listing(uow, scope, filters, page=_int(page, 1, 1_000_000), size=PAGE_SIZE)
     all_families = sorted(
         {family(s["resource"]) for s in list_synergies(uow, t, size=500, redactor=scope.redactor).items},
         key=lambda item: item[1],
@@ -440,6 +449,34 @@ def synergy_list(
         request, "synergies.html", **_base(scope), listing=listing, filters=filters, families=all_families,
         pages_count=pages_count, names=pages.participant_names(uow, t, listing.items, redactor=scope.redactor),
     )
+
+
+@router.get("/territoires/{code}/synergies.{fmt}", name="synergy_export")
+def synergy_export(
+    uow: UowDep, scope: ScopeDep, fmt: str, type: str = "", statut: str = "", famille: str = "", score: str = "",
+) -> Response:
+    """The filtered synergy list, every page of it, as CSV (French spreadsheet) or XLSX."""
+    import io
+
+    from symbiose.report.xlsx import listing_csv, listing_rows, listing_xlsx
+
+    if fmt not in ("csv", "xlsx"):
+        raise not_found()
+    filters = _list_filters(type, statut, famille, score)
+    first = _listing(uow, scope, filters, page=1, size=500)
+    items = list(first.items)
+    for number in range(2, math.ceil(first.total / 500) + 1):
+        items += _listing(uow, scope, filters, page=number, size=500).items
+    rows = listing_rows(items, pages.participant_names(uow, scope.territory, items, redactor=scope.redactor))
+    name = f"{scope.territory.code}-synergies.{fmt}"
+    headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        return Response(listing_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
+    buffer = io.BytesIO()
+    listing_xlsx(rows, buffer)
+    from api.routes.template import XLSX
+
+    return Response(buffer.getvalue(), media_type=XLSX, headers=headers)
 
 
 def _synergy_page(request: Request, uow: UowDep, scope: Scope, synergy_id: str, *, status: int = 200,
