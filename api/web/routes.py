@@ -304,6 +304,29 @@ def dashboard(request: Request, uow: UowDep, scope: ScopeDep) -> HTMLResponse:
     )
 
 
+@router.get("/territoires/{code}/rapport.html", name="territory_report")
+def territory_report(request: Request, uow: UowDep, scope: ScopeDep) -> Response:
+    """The territory's French HTML report of its latest finished run, as a download (animators and admins:
+    the report names every company, as the batch report does)."""
+    from symbiose.report.data import build_report
+    from symbiose.report.html import render_report
+    from symbiose.services.reports import NoFinishedRun, latest_synergy_document, territory_report_input
+
+    if not scope.caller.can_write:
+        raise PageError(403, "Accès en lecture seule", "Le rapport nomme toutes les entreprises : il est réservé "
+                        "aux clés d'animation.")
+    try:
+        document = latest_synergy_document(uow, scope.territory.code)
+    except NoFinishedRun as exc:
+        raise not_found("Ce territoire n'a pas encore de calcul terminé : lancez l'appariement.") from exc
+    html = render_report(build_report(territory_report_input(uow, scope.territory.code, document)))
+    name = f"{scope.territory.code}-rapport.html"
+    return Response(html.encode("utf-8"), media_type="text/html; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store", "Content-Security-Policy": "sandbox allow-scripts",
+    })
+
+
 @router.post("/territoires/{code}/appariements", name="start_run")
 def start_run(request: Request, uow: UowDep, scope: WriterScope) -> Response:
     """Queue matching through the app's worker; htmx gets the live status fragment."""

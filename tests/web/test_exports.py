@@ -47,3 +47,16 @@ def test_portal_export_hides_confidential_names(client, prepared_db):
     assert HIDDEN_NAME not in text
     assert "Entreprise chimie" in text
     assert client.get(f"/territoires/{TERRITORY}/synergies.pdf").status_code == 404
+
+
+def test_dashboard_offers_the_territory_report(client, prepared_db):
+    sign_in(client, prepared_db.keys.animator)
+    dashboard = client.get(f"/territoires/{TERRITORY}").text
+    assert f"/territoires/{TERRITORY}/rapport.html" in dashboard
+    report = client.get(f"/territoires/{TERRITORY}/rapport.html")
+    assert report.status_code == 200
+    assert "attachment" in report.headers["content-disposition"]
+    assert "Fiches entreprises" in report.text and HIDDEN_NAME in report.text
+    sign_in(client, prepared_db.keys.portal)
+    assert client.get(f"/territoires/{TERRITORY}/rapport.html").status_code == 403
+    assert f"/territoires/{TERRITORY}/rapport.html" not in client.get(f"/territoires/{TERRITORY}").text
