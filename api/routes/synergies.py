@@ -38,19 +38,20 @@ def synergies(
     company_id: Annotated[str | None, Query(max_length=128, pattern=NO_NUL, description="a participating company")] = None,
     status: Annotated[Status | None, Query(description="follow-up status (its French word is accepted too)")] = None,
     min_score: Annotated[float | None, Query(ge=0, le=1, allow_inf_nan=False)] = None,
+    in_plan: Annotated[bool | None, Query(description="true: the optimised plan only; false: the options left out")] = None,
 ) -> Response:
     """The latest finished run's synergies by rank, each as in synergy-output.md plus its follow-up.
 
     The answer carries an ``ETag``; it changes with a new run, a follow-up change or a consent."""
     shown = redactor if redactor is not None and redactor.active else None
     key = (territory.id, synergy_version(uow, territory), shown.stamp if shown else None, type, resource,
-           company_id, status, min_score, paging.page, paging.size)
+           company_id, status, min_score, in_plan, paging.page, paging.size)
 
     def render() -> bytes:
         page = list_synergies(
             uow, territory, type=type, resource=resource, company_id=company_id,
             status=status.value if status else None, min_score=min_score, page=paging.page, size=paging.size,
-            redactor=shown,
+            redactor=shown, in_plan=in_plan,
         )
         body = page.to_dict()
         body["items"] = with_party_names(uow, territory, body["items"], redactor=shown)

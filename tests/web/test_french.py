@@ -141,3 +141,16 @@ def test_api_synergies_name_their_parties(client, prepared_db):
     assert "Polymères de Lavéra" in seen["animator"]
     assert "Polymères de Lavéra" not in seen["portal"]
     assert any(name.startswith("Entreprise ") for name in seen["portal"])
+
+
+def test_api_filters_by_in_plan_and_compresses(client, prepared_db):
+    h = _api(client, prepared_db.keys.animator)
+    base = f"/api/v1/territories/{TERRITORY}/synergies"
+    every = client.get(base, headers=h, params={"size": 500}).json()["items"]
+    plan = client.get(base, headers=h, params={"size": 500, "in_plan": "true"}).json()["items"]
+    rest = client.get(base, headers=h, params={"size": 500, "in_plan": "false"}).json()["items"]
+    assert [s["id"] for s in plan] == [s["id"] for s in every if s["in_plan"]]
+    assert [s["id"] for s in rest] == [s["id"] for s in every if not s["in_plan"]]
+    assert client.get(base, headers=h, params={"in_plan": "peut-être"}).status_code == 422
+    big = client.get(f"/api/v1/territories/{TERRITORY}/map.geojson", headers={**h, "Accept-Encoding": "gzip"})
+    assert big.headers.get("content-encoding") == "gzip"
