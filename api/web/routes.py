@@ -111,6 +111,15 @@ def _date(value: str | None) -> str:
     return format_datetime(moment, "d MMMM y 'à' HH:mm", tzinfo=get_timezone(TIMEZONE), locale="fr_FR")
 
 
+def _day(value: str | None) -> str:
+    """``2026-11-30`` → ``30 novembre 2026``."""
+    from datetime import date
+
+    from babel.dates import format_date
+
+    return format_date(date.fromisoformat(value), "d MMMM y", locale="fr_FR") if value else ""
+
+
 def _qty(value: float | None, unit: str | None) -> str:
     return fr.quantity(float(value or 0), str(unit or "").split("/")[0])
 
@@ -126,7 +135,7 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update({
         "number": fr.number, "smart": fr.smart_number, "euros": fr.euros, "km": fr.km, "tco2": fr.tco2,
-        "qty": _qty, "pct": _pct, "date": _date, "resource_label": resource_label,
+        "qty": _qty, "pct": _pct, "date": _date, "day": _day, "resource_label": resource_label,
         "family_label": lambda code: family(code)[1],
         "family_code": lambda code: family(code)[0],
         "direction_fr": lambda d: DIRECTION_FR.get(str(d), str(d)),

@@ -52,7 +52,7 @@ def test_create_a_company_then_edit_and_reclassify_its_flow(signed_in, demo_serv
     pg.get_by_role("button", name="Enregistrer l'entreprise").click()
     expect(pg.get_by_role("status").filter(has_text="L'entreprise a été enregistrée")).to_be_visible()
     expect(pg.locator("#contact-entreprise")).to_contain_text("Camille Martin")
-    expect(pg.locator("#contact-entreprise")).to_contain_text("2026-11-30")
+    expect(pg.locator("#contact-entreprise")).to_contain_text("30 novembre 2026")
 
     # its first flow: a quantity that is no number gets the import's message, at its field
     pg.get_by_role("link", name="Ajouter un flux").click()
