@@ -106,6 +106,7 @@ def import_cmd(
     territory: Annotated[str, typer.Option("--territory", help="Code du territoire (créé s'il est nouveau).")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Vérifier seulement, ne rien écrire.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Afficher le rapport d'import en JSON.")] = False,
+    name: Annotated[str | None, typer.Option("--name", metavar="NOM", help="Nom d'un nouveau territoire (sinon : d'après la commune de la plupart de ses entreprises).")] = None,
     db: DbOption = None,
 ) -> None:
     """Importer un diagnostic de flux dans un territoire."""
@@ -115,6 +116,14 @@ def import_cmd(
     try:
         with _uow(db) as uow, progress_bar("Import") as progress:
             report = import_diagnostic(uow, file, territory=territory, dry_run=dry_run, actor="cli", progress=progress)
+        if report.written:
+            from symbiose.services.territories import name_if_unnamed
+
+            with _uow(db) as uow:
+                named = name_if_unnamed(uow, territory, name)
+            if named and not as_json:
+                out.print(f"Territoire nommé : {territory} — {named} (symbiose territory rename pour changer)",
+                          highlight=False, markup=False)
     except ValueError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from None

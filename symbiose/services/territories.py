@@ -65,6 +65,27 @@ def rename_territory(uow: UnitOfWork, code: str, name: str) -> TerritoryRow:
     return row
 
 
+def name_if_unnamed(uow: UnitOfWork, code: str, name: str | None = None) -> str | None:
+    """Give a territory still named by its code a real name: ``name`` when given, else one derived from
+    the commune most of its companies are in (``Fos-sur-Mer et alentours``). Committed; returns the new
+    name, or ``None`` when the territory already had a real name (or has no commune to name it after)."""
+    row = get_territory(uow, code)
+    if row.name != row.code:
+        return None
+    if not name:
+        cities = uow.session.execute(
+            select(CompanyRow.city, func.count()).where(CompanyRow.territory_id == row.id, CompanyRow.city.is_not(None),
+                                                        CompanyRow.city != "")
+            .group_by(CompanyRow.city).order_by(func.count().desc(), CompanyRow.city).limit(1)
+        ).first()
+        if cities is None:
+            return None
+        name = f"{cities[0]} et alentours"
+    row.name = _name(name, code)
+    uow.commit()
+    return row.name
+
+
 def _name(name: str, code: str) -> str:
     text = " ".join(str(name or "").split())
     if not text or len(text) > 256 or "\x00" in text:

@@ -154,3 +154,23 @@ def test_api_filters_by_in_plan_and_compresses(client, prepared_db):
     assert client.get(base, headers=h, params={"in_plan": "peut-être"}).status_code == 422
     big = client.get(f"/api/v1/territories/{TERRITORY}/map.geojson", headers={**h, "Accept-Encoding": "gzip"})
     assert big.headers.get("content-encoding") == "gzip"
+
+
+def test_territories_have_real_names(tmp_path):
+    db = f"sqlite:///{tmp_path / 'names.db'}"
+    created = runner.invoke(app, ["territory", "create", "zi-nord", "--name", "Zone industrielle Nord", "--db", db])
+    assert created.exit_code == 0, created.output
+    again = runner.invoke(app, ["territory", "create", "zi-nord", "--name", "Autre", "--db", db])
+    assert again.exit_code == 2 and "existe déjà" in again.output
+    renamed = runner.invoke(app, ["territory", "rename", "zi-nord", "--name", "ZI Nord de Fos", "--db", db])
+    assert renamed.exit_code == 0, renamed.output
+    assert runner.invoke(app, ["territory", "rename", "inconnu", "--name", "X", "--db", db]).exit_code == 2
+    # an import into a new territory: the name given, else one derived from its companies' commune
+    assert runner.invoke(app, ["import", str(DATA / "diagnostic.csv"), "--territory", "zi-sud", "--db", db]).exit_code == 0
+    assert runner.invoke(app, ["import", str(DATA / "diagnostic.csv"), "--territory", "zi-est", "--name",
+                               "Zone Est", "--db", db]).exit_code == 0
+    listed = runner.invoke(app, ["territory", "list", "--json", "--db", db])
+    import json
+
+    names = {t["code"]: t["name"] for t in json.loads(listed.output)}
+    assert names == {"zi-nord": "ZI Nord de Fos", "zi-sud": "Fos-sur-Mer et alentours", "zi-est": "Zone Est"}
