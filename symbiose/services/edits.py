@@ -73,12 +73,14 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, float):
-        return repr(value)
+        return f"{value:.6f}".rstrip("0").rstrip(".")
     return str(value)
 
 
 def _months_text(mask: int) -> str:
-    return ",".join(str(m) for m in range(1, 13) if mask & (1 << (m - 1)))
+    """``4095`` → ``1-12``; ``0b110000`` → ``5,6`` (as the ``months`` column reads them)."""
+    months = [m for m in range(1, 13) if mask & (1 << (m - 1))]
+    return "1-12" if len(months) == 12 else ",".join(map(str, months))
 
 
 def _errors(issues: tuple[Issue, ...] | list[Issue], columns: tuple[str, ...]) -> dict[str, str]:
@@ -243,11 +245,42 @@ def reclassify_flow(uow: UnitOfWork, territory: TerritoryRow, uid: str, code: st
     return save_flow(uow, territory, company.external_id, form, existing=uid, actor=actor)
 
 
+# how a stored field reads in the history (the quantity stored is the yearly one in the reference unit)
+HISTORY_LABELS = {**LABELS_FR, "name": "Nom", "quantity": "Quantité par an (unité de référence)",
+                  "unit": "Unité de référence", "raw_quantity": "Quantité déclarée", "raw_unit": "Unité déclarée",
+                  "text": "Texte classé", "confidence": "Confiance du classement"}
+_HIDDEN_IN_HISTORY = {"attributes"}
+
+
+def _shown(field_name: str, value: Any) -> str | None:
+    from symbiose.explain import format as fr
+    from symbiose.report.data import DIRECTION_FR, PERIOD_FR
+
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if field_name == "months" and isinstance(value, int):
+        return _months_text(value)
+    if field_name == "direction":
+        return DIRECTION_FR.get(str(value), str(value))
+    if field_name == "period":
+        return PERIOD_FR.get(str(value), str(value))
+    if field_name == "confidence" and isinstance(value, (int, float)):
+        return f"{fr.number(100 * value)} %"
+    if isinstance(value, float):
+        return fr.smart_number(value)
+    return str(value)
+
+
 def history(uow: UnitOfWork, territory: TerritoryRow, entity: str, key: str) -> list[dict[str, Any]]:
-    """The changes made in the pages to one company or flow, newest first."""
+    """The changes made in the pages to one company or flow, newest first: who, when, and each field's
+    old and new value in French (``None`` for nothing)."""
     rows = uow.session.scalars(
         select(EditRow).where(EditRow.territory_id == territory.id, EditRow.entity == entity,
                               EditRow.entity_key == key).order_by(EditRow.id.desc())
     ).all()
     return [{"actor": r.actor, "at": r.created_at.isoformat(timespec="seconds") + "Z",
-             "changes": {LABELS_FR.get(k, k): v for k, v in r.changes.items()}} for r in rows]
+             "changes": {HISTORY_LABELS.get(k, k): [_shown(k, old), _shown(k, new)]
+                         for k, (old, new) in r.changes.items() if k not in _HIDDEN_IN_HISTORY}}
+            for r in rows]

@@ -74,7 +74,7 @@ def test_create_a_company_then_edit_and_reclassify_its_flow(signed_in, demo_serv
 
     # edit it: 40 → 60 pallets a month; the page and the map follow, the change is kept with who and when
     pg.locator("#liens-flux a").first.click()
-    expect(pg.get_by_label("Quantité", exact=True)).to_have_value("40.0")
+    expect(pg.get_by_label("Quantité", exact=True)).to_have_value("40")
     pg.get_by_label("Quantité", exact=True).fill("60")
     pg.get_by_role("button", name="Enregistrer le flux").click()
     expect(pg.get_by_role("status").filter(has_text="Le flux a été enregistré")).to_be_visible()
@@ -94,12 +94,12 @@ def test_create_a_company_then_edit_and_reclassify_its_flow(signed_in, demo_serv
 
     # the flow's history: who and when, newest first; the diagnostic's words and quantity stay
     pg.locator("#liens-flux a").first.click()
-    expect(pg.get_by_label("Quantité", exact=True)).to_have_value("60.0")
+    expect(pg.get_by_label("Quantité", exact=True)).to_have_value("60")
     expect(pg.locator("#formulaire-reclasser")).to_contain_text("palettes bois 120x80 abîmées")
     rows = pg.locator("#historique-edition tbody tr")
     expect(rows).to_have_count(3)  # created, quantity, re-classified
     expect(rows.nth(0)).to_contain_text("Ressource")
-    expect(rows.nth(1)).to_contain_text("Quantité")
+    expect(rows.nth(1)).to_contain_text("Quantité déclarée : 40 → 60")
     expect(rows.nth(0).locator("td").nth(1)).to_contain_text("animator")
     expect(pg.get_by_text(re.compile("confiance 100"))).to_be_visible()
     screenshot(pg, "flux-edition")
