@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import text
@@ -22,6 +23,7 @@ from api import problems, web
 from api.cache import BodyCache
 from api.deps import FailedAuthLimiter
 from api.problems import ProblemException, problem_response, responses
+from api.query import reject_unknown_query
 from api.routes import ROUTERS
 from api.schemas import Health
 from api.worker import RunWorker
@@ -133,7 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         default_response_class=problems.SafeJSONResponse,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # /docs and /redoc: api.web.docs, from vendored files
         redoc_url=None,
     )
     app.state.settings = settings
@@ -143,11 +145,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)  # listings and maps compress ~10x
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
     app.include_router(_health_router())
-    v1 = APIRouter(prefix=API_PREFIX, responses=responses(400, 401, 404, 413, 422, 429))
+    v1 = APIRouter(prefix=API_PREFIX, responses=responses(400, 401, 404, 413, 422, 429),
+                   dependencies=[Depends(reject_unknown_query)])  # ?limit=2 is a 422, not 50 items
     for router in ROUTERS:
         v1.include_router(router)
     app.include_router(v1)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from symbiose.explain.validation import french_message, shown
 from symbiose.services.followup import InvalidFollowUp, TransitionRejected
 from symbiose.services.queries import NotFound
 
@@ -120,21 +121,16 @@ def problem_response(
     return SafeJSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
-def _short(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    """Pydantic's errors as ``{row, column, value, message}`` (column: where, e.g. ``query.size``)."""
+    """Pydantic's errors as ``{column, value, message}`` (column: where, e.g. ``query.size``), the
+    message in French by error type (``explain.validation``), the value as sent (never ``b'…'``);
+    ``row`` only for a diagnostic's rows, so never here."""
     out = []
     for e in exc.errors():
         loc = ".".join(str(p) for p in e.get("loc", ()))
         value = e.get("input")
-        shown = None if isinstance(value, dict) and not value else _short(value)
-        out.append({"row": None, "column": loc or None, "value": shown, "message": str(e.get("msg", "invalid value"))})
+        shown_value = None if isinstance(value, dict) and not value else shown(value)
+        out.append({"column": loc or None, "value": shown_value, "message": french_message(e)})
     return out
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from symbiose.domain import FollowUpStatus
+from symbiose.explain.validation import status_code
 from symbiose.services.territories import CODE_PATTERN
 
 NO_NUL = r"^[^\x00]*$"
@@ -19,6 +20,14 @@ Ident = Annotated[str, StringConstraints(pattern=NO_NUL, min_length=1, max_lengt
 TerritoryCode = Annotated[str, StringConstraints(pattern=CODE_PATTERN.pattern)]
 
 T = TypeVar("T")
+
+
+def _status_word(value: Any) -> Any:
+    """A follow-up status given by its French word (``contacté``, ``à l'étude``, ``réalisée``) → its code."""
+    return (status_code(value) or value) if isinstance(value, str) else value
+
+
+Status = Annotated[FollowUpStatus, BeforeValidator(_status_word)]
 
 
 class _Out(BaseModel):
@@ -69,7 +78,8 @@ class FollowUpUpdate(BaseModel):
     """A follow-up change: a new status and/or a note (the reason, for ``rejected``)."""
 
     model_config = ConfigDict(extra="forbid")
-    status: FollowUpStatus | None = None
+    status: Status | None = Field(default=None, description="the new status; its French word is accepted too "
+                                  "(proposée, contactée, à l'étude, réalisée, abandonnée)")
     note: Text | None = None
 
 
@@ -195,6 +205,8 @@ class RunOut(_Out):
 class Participant(_Out):
     company_id: str
     flow_id: str | None = None
+    name: str | None = Field(default=None, description="the company's name; its anonymised label for a portal key "
+                             "until every party has consented")
 
 
 class FollowUpEvent(BaseModel):

@@ -20,18 +20,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from symbiose.cli_text import french_app, install as install_french_texts
 from symbiose.domain import Issue
 
-app = typer.Typer(
+install_french_texts()
+app = french_app(
     name="symbiose",
     help="symbiose — moteur d'écologie industrielle et territoriale : diagnostics de flux, synergies, rapports.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-territory_app = typer.Typer(help="Territoires (un territoire = un parc, une zone, un programme).", no_args_is_help=True)
-region_app = typer.Typer(help="Régions : plusieurs territoires appariés ensemble.", no_args_is_help=True)
-apikey_app = typer.Typer(help="Clés d'accès à l'API HTTP.", no_args_is_help=True)
+territory_app = french_app(help="Territoires (un territoire = un parc, une zone, un programme).", no_args_is_help=True)
+region_app = french_app(help="Régions : plusieurs territoires appariés ensemble.", no_args_is_help=True)
+apikey_app = french_app(help="Clés d'accès à l'API HTTP.", no_args_is_help=True)
 app.add_typer(territory_app, name="territory")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(region_app, name="region")
@@ -97,10 +99,11 @@ def _check_file(path: Path) -> None:
 
 @app.command("import")
 def import_cmd(
-    file: Annotated[Path, typer.Argument(help="Diagnostic de flux, CSV ou XLSX.")],
+    file: Annotated[Path, typer.Argument(metavar="FICHIER", help="Diagnostic de flux, CSV ou XLSX.")],
     territory: Annotated[str, typer.Option("--territory", help="Code du territoire (créé s'il est nouveau).")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Vérifier seulement, ne rien écrire.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Afficher le rapport d'import en JSON.")] = False,
+    name: Annotated[str | None, typer.Option("--name", metavar="NOM", help="Nom d'un nouveau territoire (sinon : d'après la commune de la plupart de ses entreprises).")] = None,
     db: DbOption = None,
 ) -> None:
     """Importer un diagnostic de flux dans un territoire."""
@@ -110,6 +113,14 @@ def import_cmd(
     try:
         with _uow(db) as uow, progress_bar("Import") as progress:
             report = import_diagnostic(uow, file, territory=territory, dry_run=dry_run, actor="cli", progress=progress)
+        if report.written:
+            from symbiose.services.territories import name_if_unnamed
+
+            with _uow(db) as uow:
+                named = name_if_unnamed(uow, territory, name)
+            if named and not as_json:
+                out.print(f"Territoire nommé : {territory} — {named} (symbiose territory rename pour changer)",
+                          highlight=False, markup=False)
     except ValueError:  # the territory code (checked before the file is read)
         from symbiose.explain.issues import issue, issue_line
 
@@ -161,7 +172,7 @@ def _print_import(report) -> None:
 
 @app.command("classify")
 def classify_cmd(
-    texts: Annotated[list[str], typer.Argument(help="Libellés de ressources en texte libre.")],
+    texts: Annotated[list[str], typer.Argument(metavar="TEXTE", help="Libellés de ressources en texte libre.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
     db: DbOption = None,  # accepted on every command (cli.md); classification reads no database
 ) -> None:
@@ -344,7 +355,7 @@ def _review_interactively(uow, territory: str, items, who: str) -> None:
 
 @app.command("match")
 def match_cmd(
-    file: Annotated[Path | None, typer.Argument(help="Diagnostic à apparier, sans base de données.")] = None,
+    file: Annotated[Path | None, typer.Argument(metavar="FICHIER", help="Diagnostic à apparier, sans base de données.")] = None,
     territory: Annotated[str | None, typer.Option("--territory", help="Apparier les flux enregistrés d'un territoire.")] = None,
     json_out: Annotated[str | None, typer.Option("--json", help="Écrire le JSON des synergies dans ce fichier ('-' : sortie standard).")] = None,
     top: Annotated[int | None, typer.Option("--top", min=1, help="Garder les N meilleures synergies.")] = None,
@@ -479,6 +490,61 @@ def territory_list(as_json: Annotated[bool, typer.Option("--json")] = False, db:
     for r in rows:
         table.add_row(r["code"], r["name"], str(r["companies"]), str(r["flows"]), str(r["synergies"]))
     out.print(table)
+
+
+@territory_app.command("create")
+def territory_create(
+    code: Annotated[str, typer.Argument(metavar="CODE", help="Code du territoire (minuscules, chiffres, - ou _).")],
+    name: Annotated[str, typer.Option("--name", metavar="NOM", help="Nom du territoire, tel qu'il s'affiche.")],
+    db: DbOption = None,
+) -> None:
+    """Créer un territoire avec son nom."""
+    from symbiose.services.territories import TerritoryExists, create_territory
+
+    try:
+        with _uow(db) as uow:
+            row = create_territory(uow, code, name)
+            out.print(f"Territoire créé : {row.code} — {row.name}", highlight=False, markup=False)
+    except TerritoryExists:
+        err.print(f"le territoire {code!r} existe déjà (pour changer son nom : symbiose territory rename {code} "
+                  "--name …)", markup=False)
+        raise typer.Exit(2) from None
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+
+
+@territory_app.command("rename")
+def territory_rename(
+    code: Annotated[str, typer.Argument(metavar="CODE", help="Code du territoire.")],
+    name: Annotated[str, typer.Option("--name", metavar="NOM", help="Nouveau nom du territoire.")],
+    db: DbOption = None,
+) -> None:
+    """Changer le nom d'un territoire (son code ne change pas)."""
+    from symbiose.services.territories import TerritoryNotFound, rename_territory
+
+    try:
+        with _uow(db) as uow:
+            row = rename_territory(uow, code, name)
+            out.print(f"Territoire renommé : {row.code} — {row.name}", highlight=False, markup=False)
+    except TerritoryNotFound:
+        err.print(f"territoire inconnu : {code!r} (voir symbiose territory list)", markup=False)
+        raise typer.Exit(2) from None
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+
+
+@app.command("template")
+def template_cmd(
+    out_file: Annotated[Path, typer.Option("--out", metavar="FICHIER.xlsx", help="Où écrire le modèle.")] = Path("diagnostic-modele.xlsx"),
+) -> None:
+    """Écrire le modèle XLSX de diagnostic de flux (listes déroulantes, ligne d'exemple, notice)."""
+    from symbiose.report.template import write_template
+
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    write_template(out_file)
+    out.print(f"Modèle écrit : {out_file}", highlight=False, markup=False)
 
 
 def _expiry(value: str | None):
@@ -655,7 +721,7 @@ def serve(
 
 @app.command("report")
 def report_cmd(
-    file: Annotated[Path | None, typer.Argument(help="Diagnostic à analyser, sans base de données.")] = None,
+    file: Annotated[Path | None, typer.Argument(metavar="FICHIER", help="Diagnostic à analyser, sans base de données.")] = None,
     territory: Annotated[str | None, typer.Option("--territory", help="Dernière analyse d'un territoire enregistré.")] = None,
     all_territories: Annotated[bool, typer.Option("--all", help="Tous les territoires : un dossier chacun et un index.html.")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Dossier où écrire les rapports.")] = None,

@@ -41,7 +41,8 @@ def test_import_json_report_and_territory_list(sqlite_url, good_file):
     assert report["written"] is True and report["flows"] == 2
     assert any(c["text"] == "palettes bois" and c["code"].startswith("wood.pallet") for c in report["classified"])
     listing = json.loads(symbiose("territory", "list", "--json", db=sqlite_url, check=True).stdout)
-    assert listing == [{"code": "fos", "name": "fos", "companies": 2, "flows": 2, "synergies": 0}]
+    # a new territory gets a real name, derived from its companies' commune (symbiose territory rename to change it)
+    assert listing == [{"code": "fos", "name": "Fos-sur-Mer et alentours", "companies": 2, "flows": 2, "synergies": 0}]
 
 
 def test_rejected_file_exits_1_with_row_and_column(sqlite_url, good_file, tmp_path):

@@ -30,4 +30,6 @@ def test_number_matches_babel_on_any_float(value, decimals):
 def test_french_separators():
     assert number(1500.5, 1) == "1\u202f500,5"
     assert smart_number(0.042) == "0,04"
-    assert euros(12345.6) == "12\u202f300 €"
+    assert euros(12345.6) == "12\u202f346 €"
+    assert euros(5_189_240.4) == "5\u202f189\u202f240 €"  # the CLI's column and the report agree
+    assert euros(2.5) == number(2.5) + " €" == "2 €"

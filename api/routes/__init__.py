@@ -12,6 +12,7 @@ from api.routes import (
     review,
     runs,
     synergies,
+    template,
     territories,
 )
 
@@ -24,6 +25,7 @@ ROUTERS = (
     synergies.router,
     indicators.router,
     map.router,
+    template.router,
     review.router,
     review.taxonomy_router,
     prediagnostics.router,

@@ -11,9 +11,9 @@ from api.cache import cached_json
 from api.deps import RedactorDep, TerritoryDep, UowDep, WriterDep, actor
 from api.problems import responses
 from api.routes.common import PageDep
-from api.schemas import NO_NUL, ConsentCreate, ConsentOut, FollowUpUpdate, PageOut, SynergyOut
-from symbiose.domain import FollowUpStatus
+from api.schemas import NO_NUL, ConsentCreate, ConsentOut, FollowUpUpdate, PageOut, Status, SynergyOut
 from symbiose.services.followup import record_consent, update_followup
+from symbiose.services.pages import with_party_names
 from symbiose.services.queries import get_synergy, list_synergies, synergy_version
 
 router = APIRouter(prefix="/territories/{code}/synergies", tags=["synergies"])
@@ -36,23 +36,26 @@ def synergies(
     type: Annotated[Literal["substitution", "mutualisation"] | None, Query()] = None,
     resource: Annotated[str | None, Query(max_length=128, pattern=NO_NUL, description="taxonomy code prefix")] = None,
     company_id: Annotated[str | None, Query(max_length=128, pattern=NO_NUL, description="a participating company")] = None,
-    status: Annotated[FollowUpStatus | None, Query(description="follow-up status")] = None,
+    status: Annotated[Status | None, Query(description="follow-up status (its French word is accepted too)")] = None,
     min_score: Annotated[float | None, Query(ge=0, le=1, allow_inf_nan=False)] = None,
+    in_plan: Annotated[bool | None, Query(description="true: the optimised plan only; false: the options left out")] = None,
 ) -> Response:
     """The latest finished run's synergies by rank, each as in synergy-output.md plus its follow-up.
 
     The answer carries an ``ETag``; it changes with a new run, a follow-up change or a consent."""
     shown = redactor if redactor is not None and redactor.active else None
     key = (territory.id, synergy_version(uow, territory), shown.stamp if shown else None, type, resource,
-           company_id, status, min_score, paging.page, paging.size)
+           company_id, status, min_score, in_plan, paging.page, paging.size)
 
     def render() -> bytes:
         page = list_synergies(
             uow, territory, type=type, resource=resource, company_id=company_id,
             status=status.value if status else None, min_score=min_score, page=paging.page, size=paging.size,
-            redactor=shown,
+            redactor=shown, in_plan=in_plan,
         )
-        return PAGE.dump_json(PAGE.validate_python(page.to_dict()))
+        body = page.to_dict()
+        body["items"] = with_party_names(uow, territory, body["items"], redactor=shown)
+        return PAGE.dump_json(PAGE.validate_python(body))
 
     return cached_json(request, request.app.state.body_cache, key, render)
 
@@ -62,8 +65,10 @@ def synergies(
     responses=responses(404),
 )
 def synergy(territory: TerritoryDep, uow: UowDep, redactor: RedactorDep, synergy_id: SynergyId) -> dict:
-    """One synergy with its follow-up history."""
-    return get_synergy(uow, territory, synergy_id, redactor=redactor)
+    """One synergy with its follow-up history; each party carries its ``name`` (anonymised for portal keys)."""
+    shown = redactor if redactor is not None and redactor.active else None
+    return with_party_names(uow, territory, [get_synergy(uow, territory, synergy_id, redactor=redactor)],
+                            redactor=shown)[0]
 
 
 @router.patch(

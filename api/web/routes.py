@@ -77,11 +77,8 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
-STATUS_ACTIONS_FR = {
-    "contacted": "Entreprises contactées",
-    "studied": "Étudiée",
-    "implemented": "Mise en œuvre",
-}
+STATUS_ACTIONS_FR = {status: STATUS_FR[status] for status in ("contacted", "studied", "implemented", "rejected")}
+# a button names the status it moves to, in the words of the badges and of the dashboard
 
 router = APIRouter(include_in_schema=False)
 
@@ -122,6 +119,15 @@ def _date(value: str | None) -> str:
     return format_datetime(moment, "d MMMM y 'à' HH:mm", tzinfo=get_timezone(TIMEZONE), locale="fr_FR")
 
 
+def _day(value: str | None) -> str:
+    """``2026-11-30`` → ``30 novembre 2026``."""
+    from datetime import date
+
+    from babel.dates import format_date
+
+    return format_date(date.fromisoformat(value), "d MMMM y", locale="fr_FR") if value else ""
+
+
 def _qty(value: float | None, unit: str | None) -> str:
     return fr.quantity(float(value or 0), str(unit or "").split("/")[0])
 
@@ -137,7 +143,7 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update({
         "number": fr.number, "smart": fr.smart_number, "euros": fr.euros, "km": fr.km, "tco2": fr.tco2,
-        "qty": _qty, "pct": _pct, "date": _date, "resource_label": resource_label,
+        "qty": _qty, "pct": _pct, "date": _date, "day": _day, "resource_label": resource_label,
         "family_label": lambda code: family(code)[1],
         "family_code": lambda code: family(code)[0],
         "direction_fr": lambda d: DIRECTION_FR.get(str(d), str(d)),
@@ -329,6 +335,29 @@ def dashboard(request: Request, uow: UowDep, scope: ScopeDep) -> HTMLResponse:
     )
 
 
+@router.get("/territoires/{code}/rapport.html", name="territory_report")
+def territory_report(request: Request, uow: UowDep, scope: ScopeDep) -> Response:
+    """The territory's French HTML report of its latest finished run, as a download (animators and admins:
+    the report names every company, as the batch report does)."""
+    from symbiose.report.data import build_report
+    from symbiose.report.html import render_report
+    from symbiose.services.reports import NoFinishedRun, latest_synergy_document, territory_report_input
+
+    if not scope.caller.can_write:
+        raise PageError(403, "Accès en lecture seule", "Le rapport nomme toutes les entreprises : il est réservé "
+                        "aux clés d'animation.")
+    try:
+        document = latest_synergy_document(uow, scope.territory.code)
+    except NoFinishedRun as exc:
+        raise not_found("Ce territoire n'a pas encore de calcul terminé : lancez l'appariement.") from exc
+    html = render_report(build_report(territory_report_input(uow, scope.territory.code, document)))
+    name = f"{scope.territory.code}-rapport.html"
+    return Response(html.encode("utf-8"), media_type="text/html; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store", "Content-Security-Policy": "sandbox allow-scripts",
+    })
+
+
 @router.post("/territoires/{code}/appariements", name="start_run")
 def start_run(request: Request, uow: UowDep, scope: WriterScope) -> Response:
     """Queue matching through the app's worker; htmx gets the live status fragment."""
@@ -377,7 +406,16 @@ def map_page(request: Request, uow: UowDep, scope: ScopeDep) -> HTMLResponse:
         key=lambda p: str(p["name"]).casefold(),
     )
     return render(request, "carte.html", **_base(scope), data=data, families=families, companies=companies,
-                  tile_url=TILE_URL)
+                  tile_url=TILE_URL, towns=pages.map_towns(data))
+
+
+@router.get("/fond-de-carte/departements.geojson", name="basemap_departements")
+def basemap_departements() -> Response:
+    """The départements' outlines of the offline map background (public reference data, cached a day)."""
+    from symbiose.report.basemap import DEPARTEMENTS
+
+    return Response(DEPARTEMENTS.read_bytes(), media_type="application/geo+json",
+                    headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/territoires/{code}/carte.geojson", name="map_geojson")
@@ -388,8 +426,9 @@ def map_geojson(uow: UowDep, scope: ScopeDep) -> SafeJSONResponse:
 
 
 @router.get("/territoires/{code}/entreprises/{company_id:path}", name="company_panel", response_class=HTMLResponse)
-def company_panel(request: Request, uow: UowDep, scope: ScopeDep, company_id: str) -> HTMLResponse:
-    """A company's flows and synergies: the map's side panel (also a page of its own)."""
+def company_panel(request: Request, uow: UowDep, scope: ScopeDep, company_id: str, ok: str = "") -> HTMLResponse:
+    """A company's flows and synergies: the map's side panel (also a page of its own, where an animator
+    sees its contact and edits it and its flows)."""
     t, redactor = scope.territory, scope.redactor
     company = pages.company_card(uow, t, company_id, redactor=redactor)
     if company is None:
@@ -398,8 +437,14 @@ def company_panel(request: Request, uow: UowDep, scope: ScopeDep, company_id: st
     synergies = list_synergies(uow, t, company_id=company_id, size=500, redactor=redactor).items
     names = pages.participant_names(uow, t, synergies, redactor=redactor)
     fragment = bool(request.headers.get("HX-Request"))
+    contact = None
+    if not fragment and scope.caller.can_write:
+        from symbiose.services.edits import company_form
+
+        contact = company_form(_company_row(uow, scope, company_id))
+    message = {"entreprise": "L'entreprise a été enregistrée.", "flux": "Le flux a été enregistré."}.get(ok)
     return render(request, "_company_panel.html" if fragment else "entreprise.html", **_base(scope),
-                  company=company, flows=flows, synergies=synergies, names=names)
+                  company=company, flows=flows, synergies=synergies, names=names, contact=contact, message=message)
 
 
 # --------------------------------------------------------------------------
@@ -423,23 +468,32 @@ def _float_or_none(value: str | None) -> float | None:
     return number if math.isfinite(number) and 0 <= number <= 1 else None
 
 
+def _list_filters(type: str, statut: str, famille: str, score: str) -> dict[str, str]:
+    """The synergy list's filters from the query, each kept only when valid."""
+    return {
+        "type": type if type in TYPE_FR else "",
+        "statut": statut if statut in STATUS_FR else "",
+        "famille": famille if famille and famille.replace("_", "").isalnum() else "",
+        "score": score if _float_or_none(score) is not None else "",
+    }
+
+
+def _listing(uow: UowDep, scope: Scope, filters: dict[str, str], *, page: int, size: int):
+    return list_synergies(
+        uow, scope.territory, type=filters["type"] or None, status=filters["statut"] or None,
+        resource=filters["famille"] or None, min_score=_float_or_none(filters["score"]), page=page, size=size,
+        redactor=scope.redactor,
+    )
+
+
 @router.get("/territoires/{code}/synergies", name="synergy_list", response_class=HTMLResponse)
 def synergy_list(
     request: Request, uow: UowDep, scope: ScopeDep, type: str = "", statut: str = "", famille: str = "",
     score: str = "", page: str = "1",
 ) -> HTMLResponse:
     t = scope.territory
-    filters = {
-        "type": type if type in TYPE_FR else "",
-        "statut": statut if statut in STATUS_FR else "",
-        "famille": famille if famille and famille.replace("_", "").isalnum() else "",
-        "score": score if _float_or_none(score) is not None else "",
-    }
-    listing = list_synergies(
-        uow, t, type=filters["type"] or None, status=filters["statut"] or None, resource=filters["famille"] or None,
-        min_score=_float_or_none(filters["score"]), page=_int(page, 1, 1_000_000), size=PAGE_SIZE,
-        redactor=scope.redactor,
-    )
+    filters = _list_filters(type, statut, famille, score)
+    listing = _listing(uow, scope, filters, page=_int(page, 1, 1_000_000), size=PAGE_SIZE)
     all_families = sorted(
         {family(s["resource"]) for s in list_synergies(uow, t, size=500, redactor=scope.redactor).items},
         key=lambda item: item[1],
@@ -449,6 +503,34 @@ def synergy_list(
         request, "synergies.html", **_base(scope), listing=listing, filters=filters, families=all_families,
         pages_count=pages_count, names=pages.participant_names(uow, t, listing.items, redactor=scope.redactor),
     )
+
+
+@router.get("/territoires/{code}/synergies.{fmt}", name="synergy_export")
+def synergy_export(
+    uow: UowDep, scope: ScopeDep, fmt: str, type: str = "", statut: str = "", famille: str = "", score: str = "",
+) -> Response:
+    """The filtered synergy list, every page of it, as CSV (French spreadsheet) or XLSX."""
+    import io
+
+    from symbiose.report.xlsx import listing_csv, listing_rows, listing_xlsx
+
+    if fmt not in ("csv", "xlsx"):
+        raise not_found()
+    filters = _list_filters(type, statut, famille, score)
+    first = _listing(uow, scope, filters, page=1, size=500)
+    items = list(first.items)
+    for number in range(2, math.ceil(first.total / 500) + 1):
+        items += _listing(uow, scope, filters, page=number, size=500).items
+    rows = listing_rows(items, pages.participant_names(uow, scope.territory, items, redactor=scope.redactor))
+    name = f"{scope.territory.code}-synergies.{fmt}"
+    headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        return Response(listing_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
+    buffer = io.BytesIO()
+    listing_xlsx(rows, buffer)
+    from api.routes.template import XLSX
+
+    return Response(buffer.getvalue(), media_type=XLSX, headers=headers)
 
 
 def _synergy_page(request: Request, uow: UowDep, scope: Scope, synergy_id: str, *, status: int = 200,
@@ -489,7 +571,7 @@ def synergy_followup(
         return _synergy_page(request, uow, scope, synergy_id, status=409, error=f"Changement refusé : {exc}.")
     except InvalidFollowUp as exc:
         uow.rollback()
-        reason = ("Pour rejeter une synergie, indiquez la raison." if exc.field == "note" else str(exc))
+        reason = ("Pour abandonner une synergie, indiquez la raison." if exc.field == "note" else str(exc))
         return _synergy_page(request, uow, scope, synergy_id, status=422, error=reason)
     target = str(request.url_for("synergy_detail", code=scope.territory.code, synergy_id=synergy_id).path)
     return RedirectResponse(target + "?ok=suivi", status_code=303)
@@ -522,6 +604,16 @@ def diagnostic_form(request: Request, scope: ScopeDep) -> HTMLResponse:
     if not scope.caller.can_write:
         raise PageError(403, "Accès en lecture seule", "Votre clé « portal » permet de consulter, pas d'importer.")
     return render(request, "diagnostic.html", **_base(scope), report=None, filename=None, error=None)
+
+
+@router.get("/modele-diagnostic.xlsx", name="page_diagnostic_template")
+def diagnostic_template(_caller: CallerPage) -> Response:
+    """The French XLSX template to fill in (``report.template``), for a signed-in animator."""
+    from api.routes.template import FILENAME, XLSX
+    from symbiose.report.template import template_bytes
+
+    return Response(template_bytes(), media_type=XLSX, headers={
+        **SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{FILENAME}"'})
 
 
 @router.post("/territoires/{code}/diagnostic", name="diagnostic_upload", response_class=HTMLResponse)
@@ -621,3 +713,131 @@ def review_correct(
         return _review_page(request, uow, scope, page=number, status=422, error=str(exc))
     target = str(request.url_for("review_page", code=scope.territory.code).path)
     return RedirectResponse(f"{target}?page={number}&ok={len(done.flows_updated)}", status_code=303)
+
+
+# --------------------------------------------------------------------------
+# Companies and flows: list, create, edit, re-classify (services.edits)
+# --------------------------------------------------------------------------
+
+
+@router.get("/territoires/{code}/entreprises", name="company_list", response_class=HTMLResponse)
+def company_list(request: Request, uow: UowDep, scope: ScopeDep, q: str = "", page: str = "1") -> HTMLResponse:
+    """The territory's companies (search by name), with their commune and number of flows."""
+    from symbiose.services.queries import list_companies
+
+    listing = list_companies(uow, scope.territory, q=q[:200] or None, page=_int(page, 1, 1_000_000), size=50,
+                             redactor=scope.redactor)
+    return render(request, "entreprises.html", **_base(scope), listing=listing, q=q[:200],
+                  pages_count=max(1, math.ceil(listing.total / 50)))
+
+
+def _company_row(uow: UowDep, scope: Scope, company_id: str):
+    from sqlalchemy import select
+
+    from symbiose.store.orm import CompanyRow
+
+    return uow.session.scalar(select(CompanyRow).where(CompanyRow.territory_id == scope.territory.id,
+                                                      CompanyRow.external_id == company_id))
+
+
+def _company_editor(request: Request, scope: Scope, form: dict[str, str], *, new: bool,
+                    errors: dict[str, str] | None = None, history: list | None = None) -> HTMLResponse:
+    from symbiose.services.edits import LABELS_FR
+
+    return render(request, "entreprise_edition.html", 422 if errors else 200, **_base(scope), form=form, new=new,
+                  errors=errors or {}, labels=LABELS_FR, history=history or [])
+
+
+@router.get("/territoires/{code}/entreprise-modifier", name="company_edit", response_class=HTMLResponse)
+def company_edit(request: Request, uow: UowDep, scope: WriterScope, id: str = "") -> HTMLResponse:
+    """The form of a company (a new one when ``id`` is empty), with the history of its changes."""
+    from symbiose.services.edits import company_form, history
+
+    if not id:
+        return _company_editor(request, scope, company_form(None), new=True)
+    row = _company_row(uow, scope, id)
+    if row is None:
+        raise not_found("Cette entreprise n'existe pas dans ce territoire.")
+    return _company_editor(request, scope, company_form(row), new=False,
+                           history=history(uow, scope.territory, "company", id))
+
+
+@router.post("/territoires/{code}/entreprise-modifier", name="company_save")
+async def company_save(request: Request, uow: UowDep, scope: WriterScope, id: str = "") -> Response:
+    """Save a company's form (``edits.save_company``): the import's checks, errors shown at their field."""
+    from symbiose.services.edits import CONTACT_FIELDS, COMPANY_COLUMNS, save_company
+
+    data = await request.form()
+    form = {k: str(data.get(k, ""))[:4000] for k in ("company_id", *COMPANY_COLUMNS, *CONTACT_FIELDS)}
+    if "confidential" not in data:
+        form["confidential"] = "non"
+    result = save_company(uow, scope.territory, form, existing=id or None, actor=actor(scope.caller))
+    if not result.ok:
+        uow.rollback()
+        return _company_editor(request, scope, {**form, "company_id": id or form["company_id"]}, new=not id,
+                               errors=result.errors)
+    target = str(request.url_for("company_panel", code=scope.territory.code, company_id=result.key).path)
+    return RedirectResponse(target + "?ok=entreprise", status_code=303)
+
+
+def _flow_editor(request: Request, scope: Scope, company: Any, form: dict[str, str], *, uid: str | None,
+                 errors: dict[str, str] | None = None, history: list | None = None, row: Any = None) -> HTMLResponse:
+    from symbiose.services.edits import LABELS_FR
+    from symbiose.taxonomy import get_taxonomy
+
+    codes = sorted(((code, r.label_fr) for code, r in get_taxonomy().resources.items()), key=lambda c: c[1].casefold())
+    return render(request, "flux_edition.html", 422 if errors else 200, **_base(scope), company=company, form=form,
+                  uid=uid, errors=errors or {}, labels=LABELS_FR, history=history or [], codes=codes, row=row)
+
+
+@router.get("/territoires/{code}/flux-modifier", name="flow_edit", response_class=HTMLResponse)
+def flow_edit(request: Request, uow: UowDep, scope: WriterScope, entreprise: str = "", id: str = "") -> HTMLResponse:
+    """The form of a flow of a company (a new one when ``id`` is empty): edit it, or re-classify it."""
+    from sqlalchemy import select
+
+    from symbiose.services.edits import flow_form, history
+    from symbiose.store.orm import FlowRow
+
+    company = _company_row(uow, scope, entreprise)
+    if company is None:
+        raise not_found("Cette entreprise n'existe pas dans ce territoire.")
+    row = None
+    if id:
+        row = uow.session.scalar(select(FlowRow).where(FlowRow.territory_id == scope.territory.id, FlowRow.uid == id,
+                                                       FlowRow.company_id == company.id))
+        if row is None:
+            raise not_found("Ce flux n'existe pas pour cette entreprise.")
+    return _flow_editor(request, scope, company, flow_form(row), uid=id or None, row=row,
+                        history=history(uow, scope.territory, "flow", id) if id else [])
+
+
+@router.post("/territoires/{code}/flux-modifier", name="flow_save")
+async def flow_save(request: Request, uow: UowDep, scope: WriterScope, entreprise: str = "", id: str = "") -> Response:
+    """Save a flow's form (``edits.save_flow``), or re-classify it when the form carries ``reclasser``."""
+    from symbiose.services.edits import FLOW_COLUMNS, flow_form, reclassify_flow, save_flow
+
+    company = _company_row(uow, scope, entreprise)
+    if company is None:
+        raise not_found("Cette entreprise n'existe pas dans ce territoire.")
+    data = await request.form()
+    who = actor(scope.caller)
+    if data.get("reclasser") and id:
+        result = reclassify_flow(uow, scope.territory, id, str(data.get("code", ""))[:128], actor=who)
+        form = None
+    else:
+        form = {k: str(data.get(k, ""))[:4000] for k in FLOW_COLUMNS}
+        if "hazardous" not in data:
+            form["hazardous"] = "non"
+        result = save_flow(uow, scope.territory, entreprise, form, existing=id or None, actor=who)
+    if not result.ok:
+        uow.rollback()
+        if form is None:
+            from sqlalchemy import select
+
+            from symbiose.store.orm import FlowRow
+
+            row = uow.session.scalar(select(FlowRow).where(FlowRow.territory_id == scope.territory.id, FlowRow.uid == id))
+            form = flow_form(row)
+        return _flow_editor(request, scope, company, form, uid=id or None, errors=result.errors)
+    target = str(request.url_for("company_panel", code=scope.territory.code, company_id=entreprise).path)
+    return RedirectResponse(target + "?ok=flux", status_code=303)

@@ -73,9 +73,10 @@ def quantity(value: float, unit: str) -> str:
 
 
 def euros(value: float) -> str:
-    """``12345.6 -> '12 346 €'``; large amounts rounded to the hundred."""
-    v = round(value, -2) if abs(value) >= 10_000 else round(value)
-    return f"{number(v)} €"
+    """``12345.6 -> '12 346 €'``: the one rounding rule of amounts shown anywhere
+    (CLI, pages, reports, explanations): to the whole euro, half to even, as
+    :func:`number` with no decimals (the CLI's ``€/an`` column uses that)."""
+    return f"{number(value)} €"
 
 
 def km(value: float) -> str:

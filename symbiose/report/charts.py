@@ -88,6 +88,7 @@ def map_figure(report: Report) -> go.Figure:
         mid_y.append(float(first["lat"]))
         mid_text.append(_synergy_hover(s))
 
+    _background(fig, [(c.lat, c.lon) for c in located.values()])
     if sub_x:
         fig.add_trace(go.Scatter(x=sub_x, y=sub_y, mode="lines", name="Substitution",
                                  line={"color": COLORS["substitution"], "width": 2.5}, hoverinfo="skip"))
@@ -107,12 +108,55 @@ def map_figure(report: Report) -> go.Figure:
             marker={"size": 11 if flag else 8, "color": color, "line": {"width": 1, "color": "white"}},
             text=[hover[i] for i in ids], hovertemplate="%{text}<extra></extra>"))
 
+    _top_labels(fig, report, located)
+    lats = [c.lat for c in located.values()]
+    lons = [c.lon for c in located.values()]
+    pad_lat = max(0.02, 0.08 * (max(lats) - min(lats)))
+    pad_lon = max(0.02, 0.08 * (max(lons) - min(lons)))
+    fig.update_xaxes(range=[min(lons) - pad_lon, max(lons) + pad_lon])
+    fig.update_yaxes(range=[min(lats) - pad_lat, max(lats) + pad_lat])
     lat0 = sum(c.lat for c in located.values()) / len(located)
     fig.update_xaxes(showticklabels=False, title=None, showgrid=True, zeroline=False)
     fig.update_yaxes(showticklabels=False, title=None, showgrid=True, zeroline=False,
                      scaleanchor="x", scaleratio=1 / math.cos(math.radians(lat0)))
     return _layout(fig, height=560, legend={"orientation": "h", "y": -0.02, "yanchor": "top"},
                    hovermode="closest", dragmode="pan")
+
+
+TOP_LABELS = 5  # synergies named on the printed map
+
+
+def _background(fig: go.Figure, points: list[tuple[float, float]]) -> None:
+    """The same offline background as the web map: départements' outlines and main towns, named."""
+    from symbiose.report.basemap import outlines_in, towns_near
+
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for ring in outlines_in(points):
+        xs += [p[0] for p in ring] + [None]
+        ys += [p[1] for p in ring] + [None]
+    if xs:
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="Départements", hoverinfo="skip", showlegend=False,
+                                 line={"color": "#b8c2cc", "width": 1}, fill="toself", fillcolor="rgba(248,250,252,1)"))
+    towns = towns_near(points, limit=15)
+    if towns:
+        fig.add_trace(go.Scatter(
+            x=[t["lon"] for t in towns], y=[t["lat"] for t in towns], mode="markers+text", name="Villes",
+            text=[t["name"] for t in towns], textposition="top center", hoverinfo="skip", showlegend=False,
+            marker={"size": 4, "color": "#52606d"}, textfont={"size": 10, "color": "#52606d"}))
+
+
+def _top_labels(fig: go.Figure, report: Report, located: dict) -> None:
+    """The rank and resource of the plan's best synergies, written at their place (the map reads on paper)."""
+    for s in report.plan[:TOP_LABELS]:
+        ids = [c for c in s.company_ids if c in located]
+        if not ids:
+            continue
+        x = sum(located[c].lon for c in ids) / len(ids)
+        y = sum(located[c].lat for c in ids) / len(ids)
+        fig.add_annotation(x=x, y=y, text=f"<b>{int(s.payload.get('rank') or 0)}</b> {escape(s.resource_label)}",
+                           showarrow=True, arrowhead=0, ax=0, ay=-28, bgcolor="rgba(255,255,255,0.9)",
+                           bordercolor="#1f2933", borderwidth=1, font={"size": 11, "color": "#1f2933"})
 
 
 def _synergy_hover(s) -> str:

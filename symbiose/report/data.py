@@ -98,6 +98,12 @@ class SynergyView:
         return self.in_plan or self.status != "proposed"
 
     @property
+    def in_totals(self) -> bool:
+        """Counted in totals and by type: counted and not rejected (``queries.indicators``'
+        definition; a rejected synergy shows under its status only)."""
+        return self.counted and self.status != "rejected"
+
+    @property
     def status_label(self) -> str:
         return STATUS_FR.get(self.status, self.status)
 
@@ -192,7 +198,8 @@ class Report:
     def totals(self) -> Totals:
         out = Totals()
         for v in self.plan:
-            out = out.add(v)
+            if v.in_totals:
+                out = out.add(v)
         return out
 
     @property
@@ -327,7 +334,8 @@ def build_report(data: ReportInput, *, now: datetime | None = None) -> Report:
     for v in views:
         if not v.counted:
             continue
-        by_type[str(v.payload.get("type"))] = by_type.get(str(v.payload.get("type")), Totals()).add(v)
+        if v.in_totals:
+            by_type[str(v.payload.get("type"))] = by_type.get(str(v.payload.get("type")), Totals()).add(v)
         by_status[v.status] = by_status.get(v.status, Totals()).add(v)
 
     flows_of: dict[str, list[Flow]] = defaultdict(list)
@@ -348,8 +356,8 @@ def build_report(data: ReportInput, *, now: datetime | None = None) -> Report:
             outputs=tuple(f for f in flows if f.direction == "out"),
             inputs=tuple(f for f in flows if f.direction == "in"),
             synergies=tuple(_sheet_synergy(v, c) for v in mine),
-            savings_eur=sum(float(v.payload.get("savings_eur") or 0.0) for v in mine),
-            co2_avoided_t=sum(float(v.payload.get("co2_avoided_t") or 0.0) for v in mine),
+            savings_eur=sum(float(v.payload.get("savings_eur") or 0.0) for v in mine if v.in_totals),
+            co2_avoided_t=sum(float(v.payload.get("co2_avoided_t") or 0.0) for v in mine if v.in_totals),
         ))
     stamp = _french_date(str(data.document.get("generated_at") or ""), now)
     return Report(input=data, synergies=views, by_type=by_type, by_status=by_status, sheets=tuple(sheets), generated_at=stamp)

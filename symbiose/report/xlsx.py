@@ -54,9 +54,9 @@ NUMBER_FORMATS = {
 
 
 class _Writer:
-    def __init__(self, path: Path):
-        self.book = xlsxwriter.Workbook(str(path), {
-            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+    def __init__(self, path: Path | Any):  # a path, or an in-memory buffer (io.BytesIO)
+        self.book = xlsxwriter.Workbook(path if hasattr(path, "write") else str(path), {
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "in_memory": True,
         })
         self.header = self.book.add_format({"bold": True, "bg_color": "#E8EDF1", "bottom": 1, "text_wrap": True, "valign": "top"})
         self.text = self.book.add_format({"valign": "top"})
@@ -280,3 +280,65 @@ def write_workbook(report: Report, path: Path) -> Path:
     finally:
         w.close()
     return path
+
+
+# --------------------------------------------------------------------------
+# A listing exported from the pages (the filtered synergy list)
+# --------------------------------------------------------------------------
+
+LISTING_COLUMNS: tuple[tuple[str, str, str], ...] = (  # key, French header, kind (as NUMBER_FORMATS)
+    ("rank", "Rang", "int"), ("id", "Identifiant", "text"), ("type", "Type", "text"),
+    ("resource_label", "Ressource", "text"), ("resource", "Code ressource", "text"),
+    ("suppliers", "Fournisseurs / participants", "wrap"), ("receivers", "Receveurs", "wrap"),
+    ("quantity", "Quantité (par an)", "qty"), ("unit", "Unité", "text"), ("distance_km", "Distance (km)", "km"),
+    ("savings_eur", "Économies (€/an)", "eur"), ("co2_avoided_t", "CO₂e évité (t/an)", "co2"),
+    ("score", "Score", "score"), ("in_plan", "Dans le plan", "text"), ("status", "Suivi", "text"),
+)
+
+
+def listing_rows(synergies: Sequence[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
+    """The synergies of a listing (as the API gives them) as rows of :data:`LISTING_COLUMNS`, in French."""
+    def parties(items: Any) -> str:
+        return ", ".join(names.get(p.get("company_id"), p.get("company_id") or "") for p in items or ())
+
+    return [{
+        "rank": s.get("rank"), "id": s.get("id"), "type": TYPE_FR.get(str(s.get("type")), s.get("type")),
+        "resource_label": resource_label(str(s.get("resource") or "")), "resource": s.get("resource"),
+        "suppliers": parties(s.get("suppliers")), "receivers": parties(s.get("receivers")),
+        "quantity": s.get("quantity"), "unit": str(s.get("unit") or "").replace("/year", "/an"),
+        "distance_km": s.get("distance_km"), "savings_eur": s.get("savings_eur"),
+        "co2_avoided_t": s.get("co2_avoided_t"), "score": s.get("score"),
+        "in_plan": "oui" if s.get("in_plan", True) else "non",
+        "status": STATUS_FR.get(str(s.get("status")), s.get("status")),
+    } for s in synergies]
+
+
+def listing_xlsx(rows: Sequence[dict[str, Any]], path_or_buffer: Any, *, sheet: str = "Synergies") -> None:
+    """The rows of :func:`listing_rows` as a one-sheet workbook (numbers as numbers, no formula ever)."""
+    writer = _Writer(path_or_buffer)
+    widths = {"wrap": 34, "text": 14}
+    columns = [Column(header, widths.get(kind, 13), (lambda key: lambda r: r[key])(key), kind)
+               for key, header, kind in LISTING_COLUMNS]
+    writer.table(sheet, columns, rows)
+    writer.close()
+
+
+def listing_csv(rows: Sequence[dict[str, Any]]) -> bytes:
+    """The rows of :func:`listing_rows` as a CSV a French spreadsheet opens as is: UTF-8 with BOM, ``;``,
+    decimal commas, texts never read as formulas."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([header for _, header, _ in LISTING_COLUMNS])
+    for r in rows:
+        line = []
+        for key, _, kind in LISTING_COLUMNS:
+            value = r[key]
+            if kind in NUMBER_FORMATS and isinstance(value, (int, float)) and not isinstance(value, bool):
+                line.append(repr(round(float(value), 3)).removesuffix(".0").replace(".", ","))
+            else:
+                line.append(safe_text(value))
+        writer.writerow(line)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -24,14 +24,12 @@ from symbiose.store import UnitOfWork
 from symbiose.store.orm import ApiKeyRow, TerritoryRow, WebSessionRow, utcnow
 
 ROLES = ("admin", "animator", "portal")
-# the French words animators use for the roles
-ROLE_WORDS = {"administrateur": "admin", "admin": "admin", "animateur": "animator", "animatrice": "animator",
-              "animator": "animator", "portail": "portal", "portal": "portal"}
-
-
 def role_of(word: str) -> str:
-    """The role a word names (``animateur`` → ``animator``); ``ValueError`` in French otherwise."""
-    role = ROLE_WORDS.get((word or "").strip().lower())
+    """The role a word names (``animateur`` → ``animator``, :func:`symbiose.explain.validation.role_code`);
+    ``ValueError`` in French otherwise."""
+    from symbiose.explain.validation import role_code
+
+    role = role_code(word or "")
     if role is None:
         raise ValueError(f"rôle inconnu : « {word} » ; attendu admin, animateur (animator) ou portail (portal)")
     return role

@@ -77,6 +77,21 @@ def participant_names(
     return names
 
 
+def with_party_names(
+    uow: UnitOfWork, territory: TerritoryRow, synergies: Iterable[Mapping[str, Any]], *,
+    redactor: Redactor | None = None,
+) -> list[dict[str, Any]]:
+    """The synergies (already redacted for the caller) with a ``name`` on each supplier and receiver: the
+    company's name, or its anonymised label for a hidden company (:func:`participant_names`)."""
+    synergies = list(synergies)
+    names = participant_names(uow, territory, synergies, redactor=redactor)
+
+    def named(parties: Any) -> list[dict[str, Any]]:
+        return [{**p, "name": names.get(p.get("company_id"), p.get("company_id"))} for p in parties or ()]
+
+    return [{**s, "suppliers": named(s.get("suppliers")), "receivers": named(s.get("receivers"))} for s in synergies]
+
+
 def confidential_parties(uow: UnitOfWork, territory: TerritoryRow, synergy: Mapping[str, Any]) -> set[str]:
     """The parties of a synergy (as an animator sees it) flagged confidential: those whose consent matters."""
     ids = _party_ids([synergy])
@@ -123,20 +138,33 @@ def flow_features(
 def map_collection(
     uow: UnitOfWork, territory: TerritoryRow, geojson: Mapping[str, Any], *, redactor: Redactor | None = None
 ) -> dict[str, Any]:
-    """The territory map (``queries.territory_map``) plus its flows, each synergy tagged with its family."""
+    """The territory map (``queries.territory_map``) plus its flows, each synergy tagged with its family
+    and each company with its commune (for the map's search)."""
     companies: dict[str, list[float] | None] = {}
+    cities = dict(uow.session.execute(
+        select(CompanyRow.external_id, CompanyRow.city).where(CompanyRow.territory_id == territory.id)
+    ).all())
     features = []
     for feature in geojson["features"]:
         props = feature["properties"]
         if props["kind"] == "company":
             geometry = feature.get("geometry")
             companies[props["id"]] = geometry["coordinates"] if geometry else None
-            features.append(feature)
+            features.append({**feature, "properties": {**props, "city": props.get("city") or cities.get(props["id"]) or ""}})
         else:
             root, label = family(props.get("resource") or "")
             features.append({**feature, "properties": {**props, "family": root, "family_label": label}})
     features.extend(flow_features(uow, territory, companies, redactor=redactor))
     return {"type": "FeatureCollection", "features": features}
+
+
+def map_towns(geojson: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The main towns around the companies of a map (``report.basemap``), for its background labels."""
+    from symbiose.report.basemap import towns_near
+
+    points = [(f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0]) for f in geojson["features"]
+              if f["properties"]["kind"] == "company" and f.get("geometry")]
+    return towns_near(points)
 
 
 def next_statuses(current: str) -> list[str]:

@@ -311,9 +311,10 @@ def _views(uow: UnitOfWork, rows: list[Any], redactor: Redactor | None) -> list[
 def list_synergies(
     uow: UnitOfWork, territory: str | TerritoryRow, *, type: str | None = None, resource: str | None = None,
     company_id: str | None = None, status: str | None = None, min_score: float | None = None,
-    page: int = 1, size: int = 50, redactor: Redactor | None = None,
+    page: int = 1, size: int = 50, redactor: Redactor | None = None, in_plan: bool | None = None,
 ) -> Page:
-    """The latest finished run's synergies by rank, with their follow-up; empty before any run."""
+    """The latest finished run's synergies by rank, with their follow-up; empty before any run.
+    ``in_plan``: only the optimised plan (``True``) or only the options left out of it (``False``)."""
     t = _territory(uow, territory)
     s = uow.session
     run_id = latest_done_run_id(uow, t.id)
@@ -328,6 +329,8 @@ def list_synergies(
         where.append(_STATUS == status)
     if min_score is not None:
         where.append(SynergyRow.score >= min_score)
+    if in_plan is not None:
+        where.append(SynergyRow.in_plan.is_(in_plan))
     order = (SynergyRow.rank, SynergyRow.id)
     views = select(*_VIEW_COLUMNS).outerjoin(FollowUpRow, _FOLLOW_JOIN)
     if company_id is not None:

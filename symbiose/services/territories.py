@@ -20,7 +20,8 @@ class TerritoryNotFound(LookupError):
 def check_code(code: str) -> str:
     """A territory code: lower-case letters, digits, ``-`` and ``_``, at most 64."""
     if not CODE_PATTERN.fullmatch(code or ""):
-        raise ValueError(f"invalid territory code {code!r}; expected lower-case letters, digits, '-' or '_' (at most 64)")
+        raise ValueError(f"code de territoire invalide : {code!r} ; attendu des lettres minuscules sans accent, "
+                         "des chiffres, « - » ou « _ » (64 au plus), ex. zi-nord")
     return code
 
 
@@ -40,6 +41,56 @@ def ensure_territory(uow: UnitOfWork, code: str, name: str | None = None) -> Ter
         uow.session.add(row)
         uow.session.flush()
     return row
+
+
+class TerritoryExists(ValueError):
+    """A territory with this code exists already."""
+
+
+def create_territory(uow: UnitOfWork, code: str, name: str) -> TerritoryRow:
+    """A new territory with a real name (committed); :class:`TerritoryExists` if the code is taken."""
+    check_code(code)
+    if uow.session.scalar(select(TerritoryRow.id).where(TerritoryRow.code == code)) is not None:
+        raise TerritoryExists(code)
+    row = ensure_territory(uow, code, _name(name, code))
+    uow.commit()
+    return row
+
+
+def rename_territory(uow: UnitOfWork, code: str, name: str) -> TerritoryRow:
+    """Give the territory ``code`` a new name (committed); :class:`TerritoryNotFound` if it does not exist."""
+    row = get_territory(uow, code)
+    row.name = _name(name, code)
+    uow.commit()
+    return row
+
+
+def name_if_unnamed(uow: UnitOfWork, code: str, name: str | None = None) -> str | None:
+    """Give a territory still named by its code a real name: ``name`` when given, else one derived from
+    the commune most of its companies are in (``Fos-sur-Mer et alentours``). Committed; returns the new
+    name, or ``None`` when the territory already had a real name (or has no commune to name it after)."""
+    row = get_territory(uow, code)
+    if row.name != row.code:
+        return None
+    if not name:
+        cities = uow.session.execute(
+            select(CompanyRow.city, func.count()).where(CompanyRow.territory_id == row.id, CompanyRow.city.is_not(None),
+                                                        CompanyRow.city != "")
+            .group_by(CompanyRow.city).order_by(func.count().desc(), CompanyRow.city).limit(1)
+        ).first()
+        if cities is None:
+            return None
+        name = f"{cities[0]} et alentours"
+    row.name = _name(name, code)
+    uow.commit()
+    return row.name
+
+
+def _name(name: str, code: str) -> str:
+    text = " ".join(str(name or "").split())
+    if not text or len(text) > 256 or "\x00" in text:
+        raise ValueError(f"nom de territoire invalide pour {code!r} : de 1 à 256 caractères attendus")
+    return text
 
 
 def latest_done_run_id(uow: UnitOfWork, territory_id: int) -> int | None:

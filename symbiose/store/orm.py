@@ -4,12 +4,13 @@ migrations (``store/migrations``), never by ``create_all``."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -56,9 +57,28 @@ class CompanyRow(Base):
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     size_band: Mapped[str | None] = mapped_column(String(4))  # INSEE tranche d'effectif (pre-diagnostic)
     employees: Mapped[float | None] = mapped_column(Float)
+    contact_name: Mapped[str | None] = mapped_column(String(128))  # edited in the pages (0003_edits)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    visit_date: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     flows: Mapped[list[FlowRow]] = relationship(back_populates="company")
+
+
+class EditRow(Base):
+    """One change made in the pages to a company or a flow: who, when, and each field's old and new value."""
+
+    __tablename__ = "edits"
+    __table_args__ = (Index("ix_edits_entity", "territory_id", "entity", "entity_key", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"))
+    entity: Mapped[str] = mapped_column(String(16))  # "company" or "flow"
+    entity_key: Mapped[str] = mapped_column(String(128))  # the company's external id, the flow's uid
+    actor: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)  # field -> [old, new]
 
 
 class ImportRow(Base):

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -20,6 +21,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parent / "data"
+DEMO = ROOT / "datasets" / "demo" / "diagnostic.csv"
 ARTIFACTS = ROOT / "test-artifacts" / "web"
 DOCS_IMG = ROOT / "docs" / "img"
 TERRITORY = "fos-test"
@@ -166,12 +169,9 @@ class LiveServer:
     keys: Keys
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """``symbiose serve`` on a free loopback port and a fresh database with keys (no data yet)."""
-    folder = tmp_path_factory.mktemp("web-live")
-    url = f"sqlite:///{folder / 'live.db'}"
-    keys = _make_keys(url)  # migrates the database before the server opens it
+@contextmanager
+def serve(folder: Path, url: str, keys: Keys) -> Iterator[LiveServer]:
+    """``symbiose serve`` on a free loopback port over the (already migrated) database ``url``."""
     port = _free_port()
     env = {**os.environ, "SYMBIOSE_DATABASE_URL": url, "SYMBIOSE_RUN_WORKERS": "1"}
     log = (folder / "server.log").open("wb")
@@ -204,6 +204,53 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         log.close()
 
 
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``symbiose serve`` on a free loopback port and a fresh database with keys (no data yet)."""
+    folder = tmp_path_factory.mktemp("web-live")
+    url = f"sqlite:///{folder / 'live.db'}"
+    keys = _make_keys(url)  # migrates the database before the server opens it
+    with serve(folder, url, keys) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``symbiose serve`` over the demo territory (65 companies, 371 flows) imported and matched in ``fos-test``:
+    substitutions, collection rounds, group purchases and shared services on one map."""
+    from symbiose.services import import_diagnostic, run_match
+    from symbiose.store import UnitOfWork
+
+    folder = tmp_path_factory.mktemp("web-demo")
+    url = f"sqlite:///{folder / 'demo.db'}"
+    keys = _make_keys(url)
+    with UnitOfWork(url) as uow:
+        report = import_diagnostic(uow, DEMO, territory=TERRITORY, create_territory=False)
+    assert report.written, report.errors
+    with UnitOfWork(url) as uow:
+        _, result = run_match(uow, TERRITORY)
+    assert result is not None and result.synergies
+    with serve(folder, url, keys) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def signed_in(browser, demo_server):
+    """A browser context signed in with the animator key of the demo territory (tiles refused, as offline)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="fr-FR",
+                                  base_url=demo_server.base_url)
+    context.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    pg.goto("/connexion")
+    pg.get_by_label("Clé d'accès").fill(demo_server.keys.animator)
+    pg.get_by_role("button", name="Se connecter").click()
+    pg.wait_for_url(re.compile(rf"/territoires/{TERRITORY}$"))
+    pg.close()
+    yield context
+    context.close()
+
+
 @pytest.fixture
 def page(browser, live_server: LiveServer) -> Iterator:
     """A fresh browser page (laptop size, French); OpenStreetMap tiles are refused, as offline."""
@@ -222,12 +269,48 @@ def page(browser, live_server: LiveServer) -> Iterator:
     context.close()
 
 
-def screenshot(pg, name: str, *, docs: bool = False) -> Path:
-    """Save a full-page screenshot under ``test-artifacts/web``; with ``SYMBIOSE_UPDATE_SCREENSHOTS=1``,
+TILE_HOSTS = ("tile.openstreetmap.org",)
+# Elements wider than the screen: the document itself, or a box that scrolls sideways (a table cut on a tablet).
+OVERFLOW_JS = """() => {
+  const out = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth + 1) { out.push("document " + root.scrollWidth + " > " + root.clientWidth); }
+  for (const el of document.querySelectorAll("body *")) {
+    const st = getComputedStyle(el);
+    if (st.display === "none" || el.closest(".leaflet-container, .js-plotly-plot")) { continue; }
+    if ((st.overflowX === "auto" || st.overflowX === "scroll") && el.scrollWidth > el.clientWidth + 1) {
+      out.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + " " + el.scrollWidth + " > " + el.clientWidth);
+    }
+  }
+  return out;
+}"""
+
+
+def record_console(pg) -> list[str]:
+    """Every console error or warning and page error of ``pg`` from now on (tiles refused offline excepted)."""
+    seen: list[str] = []
+
+    def on_console(msg) -> None:
+        where = (msg.location or {}).get("url", "")
+        if msg.type in ("error", "warning") and not any(host in where for host in TILE_HOSTS):
+            seen.append(f"console {msg.type}: {msg.text} ({where})")
+
+    pg.on("console", on_console)
+    pg.on("pageerror", lambda exc: seen.append(f"page error: {exc}"))
+    return seen
+
+
+def overflow(pg) -> list[str]:
+    """What sticks out sideways on ``pg`` (empty when the page fits its width)."""
+    return pg.evaluate(OVERFLOW_JS)
+
+
+def screenshot(pg, name: str, *, docs: bool = False, full: bool = True) -> Path:
+    """Save a screenshot (of the whole page unless ``full=False``: the screen only) under ``test-artifacts/web``; with ``SYMBIOSE_UPDATE_SCREENSHOTS=1``,
     the README's copies in ``docs/img`` are refreshed too."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    pg.screenshot(path=str(path), full_page=True)
+    pg.screenshot(path=str(path), full_page=full)
     if docs and os.environ.get("SYMBIOSE_UPDATE_SCREENSHOTS") == "1":
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOCS_IMG / f"{name}.png")

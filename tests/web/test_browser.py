@@ -84,7 +84,7 @@ def test_animator_journey(page, live_server):
     carte = pg.locator("#carte")
     expect(carte).to_have_attribute("data-pret", "oui")
     expect(carte).to_have_attribute("data-fond", "uni")
-    expect(pg.locator("#etat-fond")).to_contain_text("fond uni")
+    expect(pg.locator("#etat-fond")).to_contain_text("départements et des villes")
     expect(pg.locator("path.entreprise")).to_have_count(7)
     expect(pg.locator("path.flux")).to_have_count(10)
     expect(pg.locator("path.synergie-substitution")).to_have_count(2)
@@ -119,11 +119,11 @@ def test_animator_journey(page, live_server):
     savings = first.locator("td").nth(3).inner_text()
     first.get_by_role("link").click()
     expect(pg.locator(".explanation")).not_to_be_empty()
-    pg.get_by_role("button", name="Mise en œuvre").click()
+    pg.get_by_role("button", name="Réalisée").click()
     expect(pg.get_by_role("status").filter(has_text="suivi a été enregistré")).to_be_visible()
     expect(pg.locator("#statut-actuel")).to_have_text("Réalisée")
     expect(pg.locator("#historique tbody tr")).to_have_count(2)  # proposed by the run, then implemented
-    expect(pg.get_by_role("button", name="Mise en œuvre")).to_have_count(0)
+    expect(pg.get_by_role("button", name="Réalisée")).to_have_count(0)
     screenshot(pg, "synergie")
 
     # -- the indicators follow

@@ -105,7 +105,7 @@ def test_portal_keys_see_confidential_companies_anonymised_and_cannot_write(clie
     assert "Chlorochimie du Golfe" in detail.text  # not confidential: named
     # no write controls, and writes are refused with a 403 page
     assert "Lancer l'appariement" not in client.get(f"/territoires/{TERRITORY}").text
-    assert "Rejeter" not in detail.text
+    assert "Abandonner la synergie" not in detail.text
     for path, data in ((f"/territoires/{TERRITORY}/appariements", {}),
                        (f"/territoires/{TERRITORY}/synergies/{hcl.group(2)}/suivi", {"statut": "contacted"})):
         refused = client.post(path, data=data)

@@ -1,8 +1,10 @@
 /* The territory map: companies, their flows coloured by resource family,
  * substitutions as lines and mutualisation rounds as dashed routes.
  * Data: the GeoJSON embedded in #donnees-carte (the same as carte.geojson).
- * OpenStreetMap tiles when they load; a plain background otherwise. Every
- * text from the data is set with textContent, never as HTML. */
+ * OpenStreetMap tiles when they load; offline, a background of the French
+ * départements' outlines and the main towns (served by the app). A search
+ * box finds companies by name, commune or resource. Every text from the
+ * data is set with textContent, never as HTML. */
 (function () {
   "use strict";
 
@@ -17,6 +19,9 @@
   var select = document.getElementById("choix-entreprise");
   var form = document.getElementById("filtres-carte");
   var baseStatus = document.getElementById("etat-fond");
+  var townsNode = document.getElementById("donnees-villes");
+  var search = document.getElementById("recherche-carte");
+  var searchStatus = document.getElementById("resultat-recherche");
   var TYPE_FR = { substitution: "Substitution", mutualisation: "Mutualisation" };
   var DIRECTION_FR = { out: "Sortant", "in": "Entrant" };
   var RING_PX = 13;
@@ -52,6 +57,33 @@
   // ---- map and backgrounds ----
   var map = L.map(container, { zoomControl: true, attributionControl: true });
   var plain = L.layerGroup();
+  plain.getAttribution = function () { return "Départements : Natural Earth · villes : INSEE, Etalab (Licence Ouverte)"; };
+
+  // the offline background: départements' outlines (fetched from the app) and the main towns, named
+  map.createPane("fond");
+  map.getPane("fond").style.zIndex = 250;
+  fetch(container.dataset.fondUrl, { credentials: "same-origin" })
+    .then(function (answer) { return answer.ok ? answer.json() : null; })
+    .then(function (outlines) {
+      if (!outlines) { return; }
+      var layer = L.geoJSON(outlines, {
+        pane: "fond", interactive: false,
+        style: { color: "#94a3b8", weight: 1.2, fillColor: "#f8fafc", fillOpacity: 1, className: "departement" }
+      });
+      layer.addTo(plain);
+      container.dataset.fondDepartements = String(outlines.features.length);
+    })
+    .catch(function () { container.dataset.fondDepartements = "0"; });
+  (townsNode ? JSON.parse(townsNode.textContent) : []).forEach(function (town) {
+    var dot = L.circleMarker([town.lat, town.lon], {
+      pane: "fond", radius: 3, color: "#475569", weight: 1, fillColor: "#475569", fillOpacity: 1,
+      interactive: false, className: "ville"
+    });
+    dot.bindTooltip(document.createTextNode(town.name), {
+      permanent: true, direction: "right", className: "etiquette-ville", offset: [4, 0]
+    });
+    dot.addTo(plain);
+  });
   var tiles = L.tileLayer(container.dataset.tiles, {
     maxZoom: 19,
     attribution: "&copy; <a href=\"https://www.openstreetmap.org/copyright\">les contributeurs d'OpenStreetMap</a>"
@@ -71,22 +103,22 @@
   tiles.on("tileerror", function () {
     tileErrors += 1;
     if (!tileLoaded && tileErrors >= 2) {
-      usePlain("Fond de carte indisponible (hors ligne) : la carte s'affiche sur un fond uni.");
+      usePlain("Fond OpenStreetMap indisponible (hors ligne) : la carte s'affiche sur le fond des départements et des villes.");
     }
   });
-  L.control.layers({ "OpenStreetMap": tiles, "Fond uni": plain }, null, { collapsed: true }).addTo(map);
+  L.control.layers({ "OpenStreetMap": tiles, "Départements et villes (hors ligne)": plain }, null, { collapsed: true }).addTo(map);
   map.on("baselayerchange", function (e) {
     var isPlain = e.layer === plain;
     container.classList.toggle("map-plain", isPlain);
     container.dataset.fond = isPlain ? "uni" : "osm";
   });
   if (navigator.onLine === false) {
-    usePlain("Hors ligne : la carte s'affiche sur un fond uni.");
+    usePlain("Hors ligne : la carte s'affiche sur le fond des départements et des villes.");
   } else {
     tiles.addTo(map);
     window.setTimeout(function () {
       if (!tileLoaded && map.hasLayer(tiles)) {
-        usePlain("Le fond de carte ne répond pas : la carte s'affiche sur un fond uni.");
+        usePlain("Le fond OpenStreetMap ne répond pas : la carte s'affiche sur le fond des départements et des villes.");
       }
     }, 6000);
   }
@@ -120,7 +152,7 @@
     var marker = L.circleMarker(where, {
       radius: 8, color: "#1f2937", weight: 2, fillColor: "#ffffff", fillOpacity: 1, className: "entreprise"
     });
-    marker.bindTooltip(tooltip([p.name, p.flows + " flux"]), { direction: "top", offset: [0, -8] });
+    marker.bindTooltip(tooltip([p.name, (p.city ? p.city + " · " : "") + p.flows + " flux"]), { direction: "top", offset: [0, -8] });
     marker.on("click", function () { openCompany(p.id); });
     marker.addTo(companyGroup);
     companies[p.id] = { props: p, latlng: where, marker: marker };
@@ -151,15 +183,44 @@
     bounds.extend(layer.home);
   });
 
+  // A synergy's shape: a line per supplier → receiver (substitution), the
+  // polyline of its collection round, a star from the members' centre for a
+  // group purchase or shared service (MultiPoint), a ring for a lone point.
+  function centre(points) {
+    var lat = 0;
+    var lng = 0;
+    points.forEach(function (p) { lat += p.lat; lng += p.lng; });
+    return L.latLng(lat / points.length, lng / points.length);
+  }
+
+  function synergyShape(geometry, style) {
+    var type = geometry.type;
+    var coords = geometry.coordinates;
+    if (type === "LineString") { return L.polyline(coords.map(latlng), style); }
+    if (type === "MultiLineString") {
+      return L.polyline(coords.map(function (line) { return line.map(latlng); }), style);
+    }
+    var points = type === "MultiPoint" ? coords.map(latlng) : (type === "Point" ? [latlng(coords)] : []);
+    if (!points.length) { return null; }
+    var middle = centre(points);
+    var distinct = points.filter(function (p) { return !p.equals(middle); });
+    if (!distinct.length) {
+      return L.circleMarker(middle, L.extend({}, style, { radius: 11, fill: false }));
+    }
+    return L.polyline(distinct.map(function (p) { return [middle, p]; }), style);
+  }
+
+  var synergyTotal = 0;
   data.features.forEach(function (f) {
     var p = f.properties;
-    if (p.kind !== "synergy" || !f.geometry || f.geometry.type === "Point") { return; }
-    var lines = f.geometry.type === "LineString" ? [f.geometry.coordinates] : f.geometry.coordinates;
-    var layer = L.polyline(lines.map(function (line) { return line.map(latlng); }), {
+    if (p.kind !== "synergy" || !f.geometry) { return; }
+    synergyTotal += 1;
+    var layer = synergyShape(f.geometry, {
       color: colour(p.family), weight: p.type === "substitution" ? 4 : 3, opacity: 0.85,
       dashArray: p.type === "mutualisation" ? "8 6" : null,
-      className: "synergie synergie-" + p.type
+      className: "synergie synergie-" + p.type + " synergie-" + f.geometry.type.toLowerCase()
     });
+    if (!layer) { return; }
     layer.bindTooltip(tooltip([
       p.id + " · " + (TYPE_FR[p.type] || p.type), p.family_label,
       number(p.quantity) + " " + String(p.unit || "").replace("/year", "/an")
@@ -167,8 +228,10 @@
     layer.on("click", function () { window.location.href = synergyUrl + encodeURIComponent(p.id); });
     layer.feature = f;
     synergyLayers.push(layer);
-    bounds.extend(layer.getBounds());
+    bounds.extend(layer.getBounds ? layer.getBounds() : L.latLngBounds([layer.getLatLng()]));
   });
+  container.dataset.synergiesTotal = String(synergyTotal);
+  container.dataset.synergiesDessinees = String(synergyLayers.length);
 
   // Flows of one company sit on a small ring around it, re-laid at every zoom.
   function layoutFlows() {
@@ -215,10 +278,63 @@
     container.dataset.synergiesAffichees = String(shownSynergies);
   }
 
+  // ---- search: a company by its name or commune, or by the resources of its flows ----
+  function fold(text) {
+    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  var searchText = {};
+  Object.keys(companies).forEach(function (id) {
+    var p = companies[id].props;
+    var words = [p.name, p.city];
+    (flowsByCompany[id] || []).forEach(function (layer) {
+      var fp = layer.feature.properties;
+      words.push(fp.label, fp.resource, fp.family_label);
+    });
+    searchText[id] = fold(words.join(" | "));
+  });
+
+  function runSearch() {
+    var query = fold(search.value).trim();
+    var found = [];
+    Object.keys(companies).forEach(function (id) {
+      var hit = query.length >= 2 && searchText[id].indexOf(query) !== -1;
+      var marker = companies[id].marker;
+      var element = marker.getElement && marker.getElement();
+      if (element) { element.classList.toggle("trouvee", hit); }
+      marker.setStyle(hit ? { radius: 11, color: "#b45309", weight: 4 } : { radius: 8, color: "#1f2937", weight: 2 });
+      if (hit) { found.push(companies[id]); }
+    });
+    container.dataset.trouvees = String(found.length);
+    if (!searchStatus) { return; }
+    if (query.length < 2) { searchStatus.textContent = ""; return; }
+    searchStatus.textContent = found.length === 0 ? "Aucune entreprise trouvée." :
+      found.length + (found.length > 1 ? " entreprises trouvées : " : " entreprise trouvée : ") +
+      found.slice(0, 5).map(function (c) { return c.props.name; }).join(", ") + (found.length > 5 ? "…" : "");
+    if (found.length) {
+      map.fitBounds(L.latLngBounds(found.map(function (c) { return c.latlng; })), { padding: [40, 40], maxZoom: 14 });
+    }
+  }
+
+  if (search) {
+    search.addEventListener("input", runSearch);
+    search.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        runSearch();
+        var first = Object.keys(companies).filter(function (id) {
+          var el = companies[id].marker.getElement && companies[id].marker.getElement();
+          return el && el.classList.contains("trouvee");
+        });
+        if (first.length === 1) { openCompany(first[0]); }
+      }
+    });
+  }
+
   if (form) {
     form.addEventListener("submit", function (e) { e.preventDefault(); });
     form.addEventListener("change", function (e) {
-      if (e.target === select) { openCompany(select.value); } else { applyFilters(); }
+      if (e.target === select) { openCompany(select.value); } else if (e.target !== search) { applyFilters(); }
     });
   }
 
