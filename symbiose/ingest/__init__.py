@@ -15,7 +15,7 @@ never raises on bad input: the service layer decides what to store.
 """
 
 from symbiose.explain.issues import issues_as_dicts
-from symbiose.ingest.cells import parse_bool, parse_ewc, parse_months, parse_naf, parse_number, parse_postcode
+from symbiose.ingest.cells import DIRECTIONS, parse_bool, parse_ewc, parse_months, parse_naf, parse_number, parse_postcode
 from symbiose.ingest.headers import REQUIRED, header_vocabulary, map_headers
 from symbiose.ingest.reader import MAX_ROWS, ClassifiedText, Corrections, ParsedDiagnostic, Progress, read_diagnostic
 from symbiose.ingest.resources import correction_key, correction_subject, resolve_resource, resource_for_ewc
@@ -23,6 +23,7 @@ from symbiose.ingest.rows import MAX_LENGTH, MAX_QUANTITY
 from symbiose.ingest.table import read_table
 
 __all__ = [
+    "DIRECTIONS",
     "MAX_LENGTH",
     "MAX_QUANTITY",
     "MAX_ROWS",

@@ -64,7 +64,7 @@ def test_command_errors_are_french(tmp_path):
     db = f"sqlite:///{tmp_path / 'cli.db'}"
     for args, expected in (
         (["import", str(DATA / "diagnostic.csv"), "--territory", "Zone Nord", "--dry-run", "--db", db],
-         "code de territoire invalide"),
+         "un code de territoire attendu"),
         (["apikey", "create", "--territory", "zi", "--role", "chef", "--db", db], "rôle invalide"),
         (["match", "--territory", "inconnu", "--db", db], "territoire inconnu"),
     ):

@@ -23,7 +23,7 @@ def test_drop_down_values_are_the_importers_words():
     assert {normalise_period(p) for p in PERIODS_FR} == {"year", "month", "week", "day", "once"}
     for unit in UNITS_FR:
         normalise_unit(unit)  # raises for a unit the importer does not read
-    assert [parse_bool(v, "confidential") for v in YES_NO_FR] == [True, False]
+    assert [parse_bool(v) for v in YES_NO_FR] == [True, False]
 
 
 def _check_imports(data: bytes) -> None:
