@@ -65,7 +65,7 @@ def test_command_errors_are_french(tmp_path):
     for args, expected in (
         (["import", str(DATA / "diagnostic.csv"), "--territory", "Zone Nord", "--dry-run", "--db", db],
          "un code de territoire attendu"),
-        (["apikey", "create", "--territory", "zi", "--role", "chef", "--db", db], "rôle invalide"),
+        (["apikey", "create", "--territory", "zi", "--role", "chef", "--db", db], "rôle inconnu"),
         (["match", "--territory", "inconnu", "--db", db], "territoire inconnu"),
     ):
         result = runner.invoke(app, args)
