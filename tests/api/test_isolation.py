@@ -24,6 +24,8 @@ PATH_VALUES = {"code": TERRITORY, "run_id": "1", "synergy_id": "S-0001", "region
 # operations only an admin key may call (the admin's own key gets through them)
 ADMIN_ONLY = {"create_territory", "create_region", "create_region_run", "get_region_run", "list_region_synergies",
               "list_api_keys", "create_api_key", "revoke_api_key"}
+# key management: any other key, whatever its territory, gets 403 (a region a key does not cover answers 404)
+KEY_ADMIN = {"list_api_keys", "create_api_key", "revoke_api_key"}
 # A valid request body per operation that takes one; a new write route must be added here.
 PREDIAG_FIRMS = b"siret;raison_sociale;naf;tranche_effectif;code_postal\n44444444400044;Negoce du Port;46.76Z;12;13270\n"
 BODIES: dict[str, dict] = {
@@ -129,9 +131,9 @@ def test_isolation_matrix(ready: httpx.Client, keys: Keys) -> None:
                 hidden = _assert_problem(call.request(client, auth(key)), 404, call)
                 missing = _assert_problem(call.request(client, auth(keys.animator), code="nulle-part"), 404, call)
                 assert hidden == missing, call
-        elif call.method in WRITE_METHODS or call.operation_id in ADMIN_ONLY:
+        elif call.method in WRITE_METHODS or call.operation_id in KEY_ADMIN:
             _assert_problem(call.request(client, auth(keys.other_animator)), 403, call)
-        if call.operation_id in ADMIN_ONLY:  # an animator of this very territory is no admin either
+        if call.operation_id in KEY_ADMIN:  # an animator of this very territory is no admin either
             _assert_problem(call.request(client, auth(keys.animator)), 403, call)
 
         if call.method in WRITE_METHODS:
