@@ -49,8 +49,8 @@ sys.path.insert(0, os.environ.get(SRC_ENV) or str(ROOT))
 import ortools  # noqa: E402
 
 from symbiose.domain import Company, Diagnostic, Direction, Flow  # noqa: E402
-from symbiose.pooling import find_groups, outside_values, pool_synergies  # noqa: E402
-from symbiose.routing import Stop, estimate_round, solve_round  # noqa: E402
+from symbiose.pooling import outside_values, pool_synergies  # noqa: E402
+from symbiose.routing import Stop, solve_round  # noqa: E402
 from symbiose.taxonomy import Taxonomy, get_taxonomy, load_taxonomy  # noqa: E402
 from symbiose.units import UnitError, to_yearly  # noqa: E402
 
