@@ -232,6 +232,9 @@ class SynergyOut(_Out):
     score: float
     rank: int
     explanation: str
+    kind: Literal["synergy", "to_complete"] = Field(
+        default="synergy", description="to_complete: a pooling group below its critical mass (« à compléter »), "
+        "a lead out of the plan, with details.missing_companies, details.missing_quantity and details.prospects")
     status: FollowUpStatus
     note: str | None = None
     status_updated_at: str | None = None

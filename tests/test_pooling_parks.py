@@ -5,6 +5,7 @@ proposed as worthwhile. ``benchmarks/bench_pooling.py`` prints the same figures 
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,13 @@ def tax():
     return get_taxonomy()
 
 
+@functools.lru_cache(maxsize=None)
+def run(park: Path):
+    """A park's diagnostic and its mutualisations, computed once for the three tests."""
+    diagnostic = read_diagnostic(park / "diagnostic.csv", territory=park.name).diagnostic
+    return diagnostic, pool_synergies(diagnostic, get_taxonomy())[0]
+
+
 def test_at_least_six_parks_three_of_them_blind():
     assert len(PARKS) >= 6
     blind = [p for p in PARKS if "written blind" in p.read_text(encoding="utf-8")]
@@ -49,8 +57,7 @@ def test_at_least_six_parks_three_of_them_blind():
 @pytest.mark.parametrize("expected_path", PARKS, ids=[p.parent.name for p in PARKS])
 def test_every_real_group_is_found_and_excluded_firms_stay_out(expected_path, tax):
     park = expected_path.parent
-    diagnostic = read_diagnostic(park / "diagnostic.csv", territory=park.name).diagnostic
-    synergies, _ = pool_synergies(diagnostic, tax)
+    diagnostic, synergies = run(park)
     data = yaml.safe_load(expected_path.read_text(encoding="utf-8"))
     problems = []
     for group in data["groups"]:
@@ -82,8 +89,7 @@ def test_every_real_group_is_found_and_excluded_firms_stay_out(expected_path, ta
 @pytest.mark.parametrize("expected_path", PARKS, ids=[p.parent.name for p in PARKS])
 def test_leads_are_out_of_the_plan_and_name_the_firms_to_approach(expected_path, tax):
     park = expected_path.parent
-    diagnostic = read_diagnostic(park / "diagnostic.csv", territory=park.name).diagnostic
-    synergies, _ = pool_synergies(diagnostic, tax)
+    diagnostic, synergies = run(park)
     companies = diagnostic.companies_by_id
     leads = [s for s in synergies if s.kind == "to_complete"]
     for s in synergies:
@@ -105,8 +111,7 @@ def test_leads_are_out_of_the_plan_and_name_the_firms_to_approach(expected_path,
 @pytest.mark.parametrize("expected_path", PARKS, ids=[p.parent.name for p in PARKS])
 def test_pooled_flows_never_mix_hazard_or_food_grade(expected_path, tax):
     park = expected_path.parent
-    diagnostic = read_diagnostic(park / "diagnostic.csv", territory=park.name).diagnostic
-    synergies, _ = pool_synergies(diagnostic, tax)
+    diagnostic, synergies = run(park)
     flows = {f.id: f for f in diagnostic.flows}
     for s in synergies:
         pooled = [flows[p.flow_id] for p in (*s.suppliers, *s.receivers)]

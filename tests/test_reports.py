@@ -257,3 +257,24 @@ def test_report_cli_file_mode_and_exit_codes(sqlite_url, tmp_path):
         res = runner.invoke(app, args)
         assert res.exit_code == 2, (args, res.output)
     assert not (tmp_path / "x").exists()
+
+
+def test_report_shows_groups_to_complete_with_what_they_lack_and_whom_to_ask(sqlite_url, tmp_path):
+    rows = [(f"S{i}", f"Atelier {i}", "in", "service.security", "4380", "unit", f"{43.44 + i * 0.002:.4f}", "4.93",
+             "25.62A", "non", "gardiennage de nuit") for i in range(3)]
+    rows.append(("W", "Entrepôts du Golfe", "out", "metal.ferrous", "5", "t", "43.4430", "4.9320", "52.10B", "non", "ferraille"))
+    file = write_diagnostic(tmp_path / "zone.csv", rows)
+    import_and_run(sqlite_url, file, "zone")
+    with UnitOfWork(sqlite_url) as uow:
+        paths = write_report_set(uow, "zone", tmp_path / "out")
+    doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+    (lead,) = [s for s in doc["synergies"] if s["kind"] == "to_complete"]
+    assert not lead["in_plan"] and lead["details"]["family"] == "security"
+    assert doc["summary"]["synergies"] == sum(s["in_plan"] for s in doc["synergies"])  # leads out of the totals
+    page = Page()
+    page.feed(paths["html"].read_text(encoding="utf-8"))
+    text = page.plain
+    missing = lead["details"]["missing_companies"]
+    assert "Groupes à compléter (1)" in text
+    assert f"{missing} entreprises de plus" in text
+    assert "Entrepôts du Golfe" in text.split("Groupes à compléter")[1]  # the warehouse next door, to approach

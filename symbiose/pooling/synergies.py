@@ -170,10 +170,7 @@ def _lead(plan: GroupPlan, taxonomy: Taxonomy, number: int, prospects: Sequence[
         "missing_companies": missing_companies,
         "missing_quantity": round(missing_quantity, 6),
         "radius_km": family.radius_km.value,
-        "savings_as_is_eur": round(plan.savings_eur, 2),
-        "individual_cost_eur": round(plan.individual_cost_eur, 2),
-        "pooled_cost_eur": round(plan.pooled_cost_eur, 2),
-        "estimated": True,
+        "diameter_km": round(plan.distance_km, 3),
         "prospects": [p.as_dict() for p in prospects],
         "legal_fr": family.legal_fr,
     }
@@ -191,8 +188,8 @@ def _lead(plan: GroupPlan, taxonomy: Taxonomy, number: int, prospects: Sequence[
         quantity=round(group.quantity, 6),
         unit=f"{family.unit}/year",
         distance_km=round(plan.distance_km, 3),
-        savings_eur=round(max(0.0, plan.savings_eur), 2),
-        co2_avoided_t=round(max(0.0, plan.co2_avoided_t), 3),
+        savings_eur=0.0,  # not valued: what it saves depends on the firms still to join
+        co2_avoided_t=0.0,
         score=0.0,
         rank=0,
         explanation=text,

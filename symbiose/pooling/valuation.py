@@ -276,7 +276,7 @@ def plan_groups(
     """Every group formed and valued (worth doing or not), with the issues met.
 
     ``incomplete``: the groups below their critical mass too (after the others),
-    their rounds estimated, never routed. Groups are independent: those to
+    not valued (:func:`lead_plan`). Groups are independent: those to
     route go to a pool of ``workers`` processes (``None``: :func:`default_workers`)
     when there are at least :data:`POOL_MIN_ROUTED` of them; routing is
     deterministic, so the result is the same as in one process, in the same
@@ -359,4 +359,12 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 def _plan_job(job: tuple[Group, Sequence[Depot], _Settings, bool]) -> GroupPlan:
     group, depots, settings, estimate = job
+    if not group.complete:
+        return lead_plan(group)
     return plan_group(group, depots, settings, estimate=estimate)
+
+
+def lead_plan(group: Group) -> GroupPlan:
+    """A group below its critical mass, not valued: what it would save depends on the firms still
+    to join. Its distance is the members' spread (the diameter), as for a purchase."""
+    return GroupPlan(group, 0.0, 0.0, 0.0, _diameter_km(group), estimated=True)
