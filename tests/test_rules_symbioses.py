@@ -28,26 +28,32 @@ def _pair(tax, supply, demand, km=1.0):
 
 def test_surplus_steam_replaces_the_gas_of_the_receivers_boiler(tax):
     steam = flow("S", "A", "out", "energy.steam.high", 1000, unit="MWh", temperature_c=240)
-    gas = flow("D", "B", "in", "fuel.natural_gas", 3000, unit="MWh")
+    gas = flow("D", "B", "in", "fuel.natural_gas.boiler", 3000, unit="MWh")
     cands, _ = _pair(tax, steam, gas)
     (c,) = cands
     assert c.rule_id == "steam_for_boiler_gas"
     assert c.ratio == pytest.approx(1.15)
-    assert any("chaudière" in check for check in c.checks)
+    assert any("condensats" in check for check in c.checks)
     # never worth more than the steam it is: gas avoided <= the steam's own purchase price
     v = value_candidate(c, steam, gas, tax)
     assert v.avoided_purchase_eur <= tax.get("energy.steam.high").purchase_price_eur.value
 
 
-def test_steam_also_replaces_a_coal_boilers_fuel_in_tonnes(tax):
-    cands, _ = _pair(tax, flow("S", "A", "out", "energy.steam", 1000, unit="MWh"), flow("D", "B", "in", "fuel.coal", 500))
+def test_plain_gas_meets_steam_only_as_a_lead_saying_the_boiler_use_must_be_checked(tax):
+    # a combined-cycle plant or a kiln buys gas too: the need is not known to be a boiler's
+    cands, _ = _pair(tax, flow("S", "A", "out", "energy.steam", 1000, unit="MWh"),
+                     flow("D", "B", "in", "fuel.natural_gas", 3000, unit="MWh"))
     (c,) = cands
-    assert c.rule_id == "steam_for_boiler_coal" and c.ratio == pytest.approx(0.17)
+    assert c.rule_id == "steam_for_boiler_gas"
+    assert any(check.startswith("besoin exact") and "chaudière" in check for check in c.checks)
+    # no such rule towards coal (power plants, kilns, reductant)
+    coal, _ = _pair(tax, flow("S", "A", "out", "energy.steam", 1000, unit="MWh"), flow("D", "B", "in", "fuel.coal", 500))
+    assert coal == []
 
 
 def test_steam_is_not_offered_beyond_its_pipe_reach(tax):
     far, _ = _pair(tax, flow("S", "A", "out", "energy.steam", 1000, unit="MWh"),
-                   flow("D", "B", "in", "fuel.natural_gas", 3000, unit="MWh"), km=20)
+                   flow("D", "B", "in", "fuel.natural_gas.boiler", 3000, unit="MWh"), km=20)
     assert far == []
 
 
