@@ -35,55 +35,40 @@ BELOW_TARGET: dict[str, dict[tuple[str, str], str]] = {
     "gladstone": {  # 3/6 in top 3n, 3/6 of top n real
         ("boyne", "cement"): "classification",  # taxonomy gap: no spent pot lining code
         ("gps", "boyne"): "classification",  # grid electricity read as a purchase (supply.energy.electricity)
-        ("waste", "cement"): "quality",  # hazardous spent solvent: the kiln-fuel rule does not accept hazard
+        ("waste", "cement"): "no rule",  # the kiln's "waste-derived liquid fuels" read as tyre shreds, not fuel.residue.liquid
     },
-    "guayama": {  # 2/3 in top 3n
-        ("aes", "landfill"): "classification",  # the landfill's intake (ash for cover) unknown
+    "guayama": {  # 2/3 in top 3n, 2/3 of top n real
+        ("aes", "landfill"): "no rule",  # the landfill's intake (ash for cover) read as spent caustic
     },
-    "guitang": {  # 4/9 in top 3n, 2/9 of top n real
-        ("gt_sugar", "gt_alcohol"): "classification",  # taxonomy gap: no molasses / sugar by-product code
-        ("gt_sugar", "gt_paper"): "classification",  # taxonomy gap: no bagasse / crop-fibre code
-        ("small_mills", "gt_paper"): "no rule",  # taxonomy gap: no bagasse / crop-fibre code
-        ("gt_sugar", "gt_cement"): "classification",  # press mud read as ash / unknown
-        ("gt_paper", "gt_caco3"): "no rule",  # spent lime -> CaCO3 plant: no rule
-    },
-    "handelo": {  # 4/8 in top 3n, 4/8 of top n real
-        ("sawmill", "eon"): "no rule",  # sawdust -> the CHP's wood chips / waste fuel
-        ("agroetanol", "farmers"): "classification",  # distillers' grains unknown
+    "handelo": {  # 5/8 in top 3n, 5/8 of top n real
+        ("nodra", "eon"): "classification",  # residual household waste unknown
+        ("agroetanol", "farmers"): "classification",  # distillers' grains: the farmers' feed need not matched
         ("agroetanol", "biogas"): "classification",  # thin stillage unknown
-        ("bakery", "agroetanol"): "no rule",  # bread -> the ethanol plant's need read as steam
     },
-    "harjavalta": {  # 4/5 in top 3n, 4/5 of top n real
+    "harjavalta": {  # 3/5 in top 3n, 3/5 of top n real
         ("boliden", "nornickel"): "classification",  # nickel matte unknown
+        ("gases", "nornickel"): "no rule",  # the smelter's oxygen / nitrogen needs unknown
     },
-    "kawasaki": {  # 4/7 in top 3n, 4/7 of top n real
+    "kawasaki": {  # 2/7 in top 3n, 2/7 of top n real
         ("city", "jfe_plastics"): "classification",  # the plastics recycler's intake unknown
-        ("jfe_plastics", "jfe_steel"): "no rule",  # plastics into blast-furnace reduction: no rule
+        ("jfe_plastics", "jfe_steel"): "no rule",  # blast-furnace plastic granules read as regranulate (a product sold)
+        ("city", "showa_denko"): "valuation",  # PET against a need coded `plastic`: worth less than nothing
         ("offices", "corelex"): "classification",  # the paper recycler's intake unknown
+        ("jfe_urban", "jfe_steel"): "classification",  # scrap read as plastics / boards
     },
     "lacq": {  # 2/4 in top 3n, 2/4 of top n real
-        ("total", "sobegi"): "classification",  # residual gas read as a methanisation feedstock
-        ("sobegi", "arkema"): "no rule",  # sulphur -> thiochemistry: the need read otherwise
+        ("total", "sobegi"): "classification",  # residual sour gas unknown
+        ("sobegi", "arkema"): "no rule",  # H2S read as sulphur; the thiochemistry's H2S need unknown
     },
-    "pomacle_bazancourt": {  # 4/11 in top 3n, 4/11 of top n real
-        ("cristal", "cristanol"): "no rule",  # sugar syrups: the distillery's need read as steam
-        ("chamtor", "cristanol"): "no rule",  # taxonomy gap: no starch by-product / hydrolysate code
-        ("cristanol", "chamtor"): "no rule",  # taxonomy gap: no flour / milling product code
-        ("chamtor", "soliance"): "classification",  # taxonomy gap: no glucose / sugar syrup code
-        ("chamtor", "bioamber"): "no rule",  # taxonomy gap: no glucose / sugar syrup code
-        ("cristanol", "soliance"): "classification",  # taxonomy gap: no ethanol / alcohol code
-        ("cristal", "chamtor"): "no rule",  # beet condensates -> process water: no rule
-    },
-    "roussillon": {  # 3/5 in top 3n, 2/5 of top n real
-        ("tredi", "osiris"): "classification",  # incinerator steam read as high-temperature heat
+    "roussillon": {  # 4/5 in top 3n, 2/5 of top n real
         ("bois", "suez_robin"): "classification",  # class B waste wood read as untreated wood / chips
     },
-    "styria": {  # 8/12 in top 3n, 8/12 of top n real
-        ("oil", "cement_r"): "no rule",  # used oil and tyres -> the kiln's alternative fuels (read as fuel oil)
-        # FGD gypsum trucked 120-150 km: sold ~5 €/t, bought ~10 €/t, the truck costs 8-10 €/t; the 10 kgCO2e/t
-        # of natural gypsum avoided does not pay the loss at the carbon shadow price, so it is not proposed
-        ("power_v", "gypsum"): "valuation",
+    "styria": {  # 6/12 in top 3n, 6/12 of top n real
+        ("power_v", "gypsum"): "valuation",  # FGD gypsum trucked 120-150 km: worth less than transport (rail in reality)
         ("power_m", "gypsum"): "valuation",
+        ("scrap", "eaf"): "classification",  # the EAF's scrap intake unknown
+        ("municipal", "paper"): "classification",  # collected paper unknown
+        ("oil", "cement_r"): "no rule",  # used oil and tyres -> the kiln's "alternative fuels" (unknown)
     },
 }
 
