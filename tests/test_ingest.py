@@ -316,3 +316,12 @@ def test_corrections_are_applied_before_classifying():
     elsewhere = read_diagnostic(text.encode(), territory="autre",
                                 corrections=lambda territory: {"xqzzv bidules": "wood.pallet"} if territory == "test" else {})
     assert {c.code for c in elsewhere.classified} == {"unknown"}  # another territory's corrections do not apply
+
+
+def test_a_code_whose_unit_cannot_count_the_row_is_a_row_error_not_a_crash():
+    csv = ("company_id;company_name;direction;resource;quantity;unit;lat;lon\n"
+           "A;Alpha;out;energy.heat;40;palette;43.45;4.87\n"
+           "B;Beta;out;energy.heat;0;palette;43.45;4.87\n")
+    parsed = read_diagnostic(csv.encode("utf-8"), territory="t")
+    assert [(e.row, e.column) for e in parsed.errors] == [(2, "unit"), (3, "unit")]
+    assert all("energy.heat" in e.message for e in parsed.errors)

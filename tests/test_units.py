@@ -108,4 +108,4 @@ def test_import_reads_the_bins_of_the_notes_instead_of_dropping_the_row():
     (flow,) = parsed.diagnostic.flows
     assert flow.resource.startswith("waste") and flow.unit == "t"
     assert 3 * 0.66 * 0.05 * 52 < flow.quantity < 3 * 0.66 * 0.3 * 52  # bins of loose waste: 50-300 kg/m3
-    assert any("size the row states" in w.message for w in parsed.warnings)
+    assert any(w.code == "unit.stated_size" and "taille indiquée" in w.message for w in parsed.warnings)

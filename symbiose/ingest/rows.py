@@ -334,6 +334,8 @@ def _stated(row: RowInput, v: RowValues, tax: Any, resource: Any) -> Any:
 
 def read_zero(row: RowInput, v: RowValues, env: RowEnv) -> list[Issue]:
     """A zero quantity is kept but left out of matching."""
+    if v.yearly is None:  # the yearly amount could not be computed: its own error says why
+        return []
     return [_at(row, "quantity", "quantity.zero", row.get("quantity"))] if v.yearly.quantity == 0 else []
 
 

@@ -55,7 +55,7 @@ def test_review_and_correction_survive_a_reimport(page, live_server):
     first.get_by_role("button", name="Enregistrer la correction").click()
     expect(pg.locator("#succes-revue")).to_contain_text("1 flux mis à jour")
     expect(items).to_have_count(1)
-    expect(items.first.locator("h2")).to_have_text("Code déchet 020304 seul")
+    expect(items.first.locator("h2")).to_have_text("zzkw plaques du hangar")
     expect(pg.locator("#corrections tbody tr")).to_have_count(1)
     expect(pg.locator("#corrections tbody tr").first).to_contain_text("wood.pallet")
 

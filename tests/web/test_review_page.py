@@ -27,7 +27,7 @@ def test_review_page_lists_and_corrects(client, prepared_db):
     assert page.status_code == 200
     items = re.findall(r'<li class="review-item" data-flux="(F-[0-9a-f]+)"', page.text)
     assert len(items) == 2
-    assert "xqzzv caisses de l&#39;atelier" in page.text and "Code déchet 020304 seul" in page.text
+    assert "xqzzv caisses de l&#39;atelier" in page.text and "zzkw plaques du hangar" in page.text
     assert 'href="/territoires/fos-test/revue" aria-current="page"' in page.text
 
     # the code picker's fragment: radio choices from the French taxonomy
