@@ -627,3 +627,23 @@ def test_beyond_the_routing_budget_the_most_worthwhile_groups_are_routed_and_the
     assert all(s.route for s in synergies)  # under the budget: every round routed
     again, _ = plan_groups(diagnostic, tax, workers=1, route_budget=12)
     assert [(p.savings_eur, p.round is None) for p in again] == [(p.savings_eur, p.round is None) for p in plans]
+
+
+def test_a_site_too_large_for_a_group_purchase_keeps_its_own_contract():
+    from symbiose.domain import Company, Diagnostic, Direction, Flow
+    from symbiose.pooling import pool_synergies
+    from symbiose.taxonomy import get_taxonomy
+
+    tax = get_taxonomy()
+    cap = tax.families["electricity"].max_member_quantity.value
+    companies = tuple(Company(id=f"C{i}", name=f"PME {i}", lat=43.45 + i * 0.001, lon=4.87) for i in range(6))
+    flows = [Flow(id=f"F{i}", company_id=f"C{i}", direction=Direction.IN, resource="supply.energy.electricity",
+                  quantity=800.0, unit="MWh") for i in range(5)]
+    flows.append(Flow(id="F5", company_id="C5", direction=Direction.IN, resource="supply.energy.electricity",
+                      quantity=cap * 10, unit="MWh"))  # a steelworks-sized consumer
+    diagnostic = Diagnostic(territory="t", companies=companies, flows=tuple(flows))
+    synergies, issues = pool_synergies(diagnostic, tax)[:2]
+    bought = [s for s in synergies if s.resource.startswith("supply.energy.electricity") and s.in_plan]
+    assert bought and all("C5" not in {p.company_id for p in s.receivers} for s in bought)
+    assert sum(s.quantity for s in bought) == 4000.0
+    assert any("propre contrat" in i.message for i in issues)

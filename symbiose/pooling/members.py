@@ -179,6 +179,7 @@ def pooling_members(
     companies = diagnostic.companies_by_id
     unlocated: dict[str, list[str]] = defaultdict(list)
     unconverted: dict[tuple[str, str], list[str]] = defaultdict(list)  # (family, count noun) -> flow ids
+    too_large: dict[str, list[str]] = defaultdict(list)  # family -> flows above its max_member_quantity
     # keyed by ((family id, hazardous, food grade), company id): plain tuples hash fast
     by_member: dict[tuple[tuple[str, bool, bool], str], list[PooledFlow]] = defaultdict(list)
     where: dict[tuple[tuple[str, bool, bool], str], tuple[str, tuple[float, float]]] = {}  # first flow id, place
@@ -213,6 +214,10 @@ def pooling_members(
                 ratio *= figure.value
             else:
                 unconverted[(family.id, noun)].append(flow.id)
+        cap = family.max_member_quantity
+        if cap is not None and quantity * ratio > cap.value:  # a site that large keeps its own contract
+            too_large[family.id].append(flow.id)
+            continue
         try:
             tonnes_ratio = convert(flow, "t") if family.kind == "collection" else 0.0
         except UnitError:
@@ -242,6 +247,11 @@ def pooling_members(
         issues.append(Issue(None, "unit", noun, (
             f"{len(ids)} flux « {label} » comptés en {COUNT_NOUNS[noun][1]} : pooling.yaml ne donne pas "
             f"leur équivalent pour cette mutualisation, comptés tels quels ({_ids(sorted(ids))})")))
+    for family_id, ids in sorted(too_large.items()):
+        family = taxonomy.families[family_id]
+        issues.append(Issue(None, "quantity", None, (
+            f"{len(ids)} flux « {family.label_fr} » au-delà de {family.max_member_quantity.value:g} {family.unit}/an : "
+            f"un site de cette taille a son propre contrat, il reste hors de la mutualisation ({_ids(sorted(ids))})")))
     for family_id, ids in sorted(unlocated.items()):
         label = taxonomy.families[family_id].label_fr
         issues.append(Issue(None, "lat", None, (

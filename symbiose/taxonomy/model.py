@@ -127,6 +127,8 @@ class FamilyEntry(BaseModel):
     legal_fr: str | None = None
     recovery: bool = True  # collection: the pooled, sorted stream goes to recovery, not the usual treatment
     critical_participants: Figure | None = None  # companies from which pooling pays, whatever the quantity
+    # a flow above this yearly quantity (family unit) stays out: a site that large has its own contract
+    max_member_quantity: Figure | None = None
     unit_conversions: dict[str, Figure] = Field(default_factory=dict)  # written count noun -> family units
     naf_hints: list[str] = Field(default_factory=list)  # NAF prefixes of the firms likely to join
 
@@ -211,6 +213,7 @@ class PoolingFamily:
     legal_fr: str | None
     recovery: bool = True
     critical_participants: Figure | None = None  # companies from which pooling pays (where that decides)
+    max_member_quantity: Figure | None = None  # a flow above it keeps its own contract (wholesale buyers)
     unit_conversions: dict[str, Figure] = field(default_factory=dict, hash=False)  # count noun -> family units
     naf_hints: tuple[str, ...] = ()  # NAF prefixes of the companies likely to join a group
 
