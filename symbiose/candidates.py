@@ -64,6 +64,7 @@ from symbiose.domain import (
     Direction,
     Flow,
     Issue,
+    flow_location,
 )
 from symbiose.geo import chord_for_km, haversine_rad_km, km_for_chord, unit_vectors_rad
 from symbiose.taxonomy import Resource, SubstitutionRule, Taxonomy
@@ -324,9 +325,7 @@ def _usable(diagnostic: Diagnostic, taxonomy: Taxonomy) -> tuple[_Side, _Side, l
     }
     for f in sorted(diagnostic.flows, key=lambda f: f.id):
         company = companies.get(f.company_id)
-        lat, lon = f.lat, f.lon
-        if (lat is None or lon is None) and company is not None:
-            lat, lon = company.lat, company.lon
+        lat, lon = flow_location(f, companies) or (None, None)
         problem = None
         if company is None:
             problem = f"company {f.company_id!r} is not in the diagnostic"

@@ -41,7 +41,6 @@ from symbiose.candidates import generate_candidates, is_generic, links_between
 from symbiose.classify import LOW_CONFIDENCE
 from symbiose.domain import (
     Candidate,
-    Company,
     Diagnostic,
     Direction,
     Flow,
@@ -52,6 +51,7 @@ from symbiose.domain import (
     Solution,
     Synergy,
     SynergyType,
+    flow_location,
 )
 from symbiose.explain import substitution as explain
 from symbiose.optimise import build_model, link_capacity, solve
@@ -67,15 +67,6 @@ AUTO_NEAREST_FROM_FLOWS = 10_000  # from this many flows, "auto" examines only t
 AUTO_NEAREST = 10  # partners per flow examined then
 _EPS = 1e-7
 _SAME_PLACE_KM = 0.05  # two companies this close, with one postcode: placed at its centre
-
-
-def _located(flow: Flow, companies: Mapping[str, Company]) -> tuple[float, float] | None:
-    if flow.lat is not None and flow.lon is not None:
-        return flow.lat, flow.lon
-    c = companies.get(flow.company_id)
-    if c is not None and c.lat is not None and c.lon is not None:
-        return c.lat, c.lon
-    return None
 
 
 class _Builder:
@@ -106,7 +97,7 @@ class _Builder:
             (c.supply_flow_id, c.supplier_id, q, "départ"),
             (c.demand_flow_id, c.receiver_id, q * c.ratio, "arrivée"),
         ):
-            where = _located(self.flows[flow_id], self.companies)
+            where = flow_location(self.flows[flow_id], self.companies)
             if where is not None:
                 stops.append(RouteStop(company_id, round(where[0], 6), round(where[1], 6), round(amount, 3), label))
         return tuple(stops)
