@@ -76,7 +76,9 @@ def test_parallel_run_requests_join_one_run(db_url: str, keys: Keys) -> None:
         answers = _at_once(8, start)
         assert {r.status_code for r in answers} == {202}
         ids = {r.json()["id"] for r in answers}
-        assert len(ids) <= 2  # one queued run is enough: the others joined it
+        # one queued run is enough: requests arriving while a run waits join it. A run that finishes
+        # while requests are still arriving lets the next one queue anew, so a few runs, never eight.
+        assert len(ids) <= 4
         for run_id in ids:
             assert wait_run(c, keys.animator, run_id)["status"] == "done"
         listed = c.get(f"{BASE}/runs", headers=auth(keys.animator)).json()
@@ -102,3 +104,17 @@ def test_a_failed_run_tells_users_a_short_french_sentence(db_url: str, keys: Key
         assert run.error.startswith("l'appariement a échoué") and len(run.error) < 300
         assert "INSERT" not in run.error and "secret" not in run.error
     assert "INSERT INTO synergies" in caplog.text  # the detail is in the log
+
+
+def test_a_run_requested_while_one_waits_joins_it(db_url: str, keys: Keys) -> None:
+    from symbiose.services.imports import import_diagnostic
+
+    with UnitOfWork(db_url) as uow:
+        import_diagnostic(uow, diagnostic_csv(), territory=TERRITORY)
+        first, new = runs_service.queue_run(uow, TERRITORY, "animator:1")
+        again, joined_new = runs_service.queue_run(uow, TERRITORY, "animator:2")
+    assert new and not joined_new and again == first
+    assert runs_service.execute_run(db_url, first) is not None
+    with UnitOfWork(db_url) as uow:
+        later, new = runs_service.queue_run(uow, TERRITORY)  # the first one ran: a new request queues anew
+    assert new and later != first
