@@ -54,7 +54,7 @@ from symbiose.domain import (
     flow_location,
 )
 from symbiose.explain import substitution as explain
-from symbiose.optimise import build_model, link_capacity, solve
+from symbiose.optimise import build_model, link_capacity, solve, status_rank
 from symbiose.pooling import outside_values, pool_synergies
 from symbiose.ranking import rank_synergies
 from symbiose.taxonomy import Taxonomy, get_taxonomy
@@ -263,13 +263,9 @@ class LocalEngine:
         }
 
 
-_STATUS_ORDER = ("OPTIMAL", "FEASIBLE", "NOT_SOLVED", "INFEASIBLE", "ABNORMAL")
-
-
 def _worse(a: str, b: str) -> str:
-    """The worse of two solver statuses."""
-    rank = {s: i for i, s in enumerate(_STATUS_ORDER)}
-    return max(a, b, key=lambda s: rank.get(s, len(_STATUS_ORDER)))
+    """The worse of two solver statuses (:func:`symbiose.optimise.status_rank`)."""
+    return max(a, b, key=status_rank)
 
 
 def _plan(
@@ -300,8 +296,7 @@ def _plan(
     room_s = {k: max(0.0, v) for k, v in room_s.items()}
     room_d = {k: max(0.0, v) for k, v in room_d.items()}
     second, keys2 = engine.optimise(generic, room_s, room_d, outside, time_limit_s)
-    rank = {st: i for i, st in enumerate(_STATUS_ORDER)}
-    merged = dict(max((keys, keys2), key=lambda k: (rank.get(str(k.get("worst_status", "OPTIMAL")), len(rank)),
+    merged = dict(max((keys, keys2), key=lambda k: (status_rank(str(k.get("worst_status", "OPTIMAL"))),
                                                     float(k.get("worst_gap", 0.0)))))  # the worse stage speaks
     for k in ("milp_components", "candidates_in_model"):
         merged[k] = int(keys.get(k, 0)) + int(keys2.get(k, 0))

@@ -55,6 +55,11 @@ from symbiose.domain import Allocation, Candidate, Solution
 _SOLVED = ("OPTIMAL", "FEASIBLE")
 _STATUSES = (*_SOLVED, "INFEASIBLE", "UNBOUNDED", "ABNORMAL", "NOT_SOLVED", "MODEL_INVALID")
 _STATUS_RANK = {s: i for i, s in enumerate(_STATUSES)}  # worse statuses come later
+
+
+def status_rank(status: str) -> int:
+    """How bad a solver status is (0: OPTIMAL); an unknown status ranks last."""
+    return _STATUS_RANK.get(status, len(_STATUS_RANK))
 _TOL = 1e-7  # relative amount below which a flow is read as zero
 MIP_RELATIVE_GAP = 1e-4  # a plan within this share of the bound is OPTIMAL
 _MAX_REPAIRS = 50  # rounds of "close the links that do not pay" (each closes at least one)

@@ -23,6 +23,15 @@ def _filename(name: str | None) -> str | None:
     return clean[-200:] or None
 
 
+def read_upload(request: Request, file: UploadFile) -> tuple[bytes, str | None]:
+    """An uploaded file's bytes (413 past the upload limit) and its cleaned name (every upload route)."""
+    limit = request.app.state.settings.max_upload_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise ProblemException(413, f"Le fichier dépasse la taille autorisée ({limit} octets).", kind="file-too-large")
+    return data, _filename(file.filename)
+
+
 @router.post(
     "", operation_id="upload_diagnostic", summary="Import a diagnostic (CSV or XLSX)", status_code=201,
     response_model=ImportReportOut,
@@ -37,14 +46,9 @@ def upload(
     dry_run: Annotated[bool, Query(description="check only, write nothing")] = False,
 ) -> dict:
     """Import a diagnostic: 201 with the import report, or 422 with every row error and nothing written."""
-    limit = request.app.state.settings.max_upload_bytes
-    data = file.file.read(limit + 1)
-    if len(data) > limit:
-        raise ProblemException(
-            413, f"Le fichier dépasse la taille autorisée ({limit} octets).", kind="file-too-large",
-        )
+    data, filename = read_upload(request, file)
     report = import_diagnostic(
-        uow, data, territory=territory.code, filename=_filename(file.filename), dry_run=dry_run,
+        uow, data, territory=territory.code, filename=filename, dry_run=dry_run,
         actor=actor(caller), create_territory=False, single_territory=caller.role != "admin",
     )
     body = report.to_dict()

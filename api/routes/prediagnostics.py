@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CallerDep, RedactorDep, TerritoryDep, UowDep, WriterDep, actor
 from api.problems import ProblemException, responses
-from api.routes.diagnostics import _filename
+from api.routes.diagnostics import read_upload
 from api.schemas import NO_NUL, Text
 from symbiose.prediagnostic.messages import prediag_fr
 from symbiose.services.prediagnostic import (
@@ -88,11 +88,8 @@ def upload(
     dry_run: Annotated[bool, Query(description="compute only, write nothing")] = False,
 ) -> dict:
     """Store each firm's probable flows and the new visit ranking: 201, or 422 with every row error and nothing written."""
-    limit = request.app.state.settings.max_upload_bytes
-    data = file.file.read(limit + 1)
-    if len(data) > limit:
-        raise ProblemException(413, f"Le fichier dépasse la taille autorisée ({limit} octets).", kind="file-too-large")
-    report = run_prediagnostic(uow, data, territory=territory.code, filename=_filename(file.filename),
+    data, filename = read_upload(request, file)
+    report = run_prediagnostic(uow, data, territory=territory.code, filename=filename,
                                actor=actor(caller), dry_run=dry_run, create_territory=False)
     body = report.to_dict()
     for issue in body["errors"] + body["warnings"]:
